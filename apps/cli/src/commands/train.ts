@@ -1,0 +1,41 @@
+import { ConfigError, readRunConfig, train } from '@nbm/train';
+import { UsageError } from '../errors.ts';
+import { parseFlags } from '../options.ts';
+import { TRAIN_FLAGS, resolveTrainConfig, resumeConfig, trainOptionSpec } from '../train-options.ts';
+
+export function trainHelp(): string {
+  const lines = TRAIN_FLAGS.map((f) => `  --${(f.flag + (f.kind === 'boolean' ? '' : ' V')).padEnd(22)} ${f.help}`);
+  return [
+    'nbm train [options]: train an NBM (default: the paper\'s Gaussian MNIST configuration)',
+    '',
+    ...lines,
+  ].join('\n');
+}
+
+export async function trainCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, trainOptionSpec(), 'train');
+  if (values.help) {
+    console.log(trainHelp());
+    return 0;
+  }
+  const resumeDir = typeof values.resume === 'string' ? values.resume : undefined;
+  let config;
+  try {
+    config = resumeDir ? resumeConfig(readRunConfig(resumeDir), values, resumeDir) : resolveTrainConfig(values);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+  try {
+    const result = await train({ config, resume: Boolean(resumeDir), quiet: Boolean(values.quiet) });
+    const v = result.lastVal;
+    console.log(
+      `done: ${result.state.globalStep} steps, run in ${result.dir}` +
+        (v ? ` | val CD ${v.cdLoss.toFixed(3)} MSE_bias ${v.mseBias.toFixed(4)} MSE_var ${v.mseVar.toFixed(4)}` : ''),
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}

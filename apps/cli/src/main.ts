@@ -1,0 +1,46 @@
+import { UsageError } from './errors.ts';
+import { benchCommand } from './commands/bench.ts';
+import { trainCommand, trainHelp } from './commands/train.ts';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
+  train: { run: trainCommand, summary: 'train an NBM (one process, or a pool of workers)' },
+  bench: { run: benchCommand, summary: 'benchmarks: step (ours vs PyTorch), allreduce, …' },
+};
+
+function usage(): string {
+  return [
+    'usage: nbm <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    '',
+    'nbm <command> --help lists a command\'s options.',
+  ].join('\n');
+}
+
+/** Runs one nbm command; returns the exit code (0 ok, 1 failure, 2 bad usage). */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(usage());
+    return command ? 0 : 2;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    console.error(`nbm: unknown command '${command}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await entry.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`nbm ${command}: ${e.message.replace(/^nbm \w+: /, '')}`);
+      return 2;
+    }
+    const err = e as Error & { name?: string };
+    const known = ['DataFileError', 'CheckpointError', 'NonFiniteError', 'ConfigError'].includes(err.name ?? '');
+    console.error(`nbm ${command}: ${known ? err.message : err.stack ?? err.message}`);
+    return 1;
+  }
+}
+
+export { trainHelp };

@@ -1,0 +1,29 @@
+/**
+ * @nbm/checkpoint: safetensors files for NBM checkpoints, and atomic file replacement.
+ * No tfjs: tensors are plain typed arrays.
+ */
+export { CheckpointError, type CheckpointErrorKind } from './errors.ts';
+export { type Dtype, type TensorData, DTYPES } from './dtypes.ts';
+export { atomicWriteFile, atomicWriteFileSync, atomicWriteWith, isAtomicTempName } from './atomic.ts';
+export {
+  CHECKSUM_KEY,
+  HEADER_CHECKSUM_KEY,
+  MAX_HEADER_BYTES,
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  type SafetensorsContents,
+  type TensorInput,
+  type TensorRecord,
+} from './safetensors.ts';
+export {
+  CHECKPOINT_FORMAT,
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointState,
+  type ExpectedTensor,
+  type OptimizerState,
+  type ParamTensor,
+  type RngState,
+} from './nbm.ts';

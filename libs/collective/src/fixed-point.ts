@@ -1,0 +1,155 @@
+/**
+ * Exact, order-independent summation of float32 gradients through 64-bit fixed point.
+ *
+ * Each term g is turned into the integer round(g · 2^e), held in a float64. Integers of magnitude
+ * below 2^53 add exactly in float64, so as long as every partial sum stays below 2^53 the sum is the
+ * same whatever the order or grouping of the terms: on one worker or on N, through any ring.
+ * {@link chooseExponent} picks e so that `maxTerms` terms bounded by `maxAbs` sum to at most 2^52
+ * (one bit of headroom); every operation here checks the bound and throws
+ * {@link FixedPointOverflowError} rather than round or wrap.
+ *
+ * Resolution: the quantum 2^−e is about maxTerms · maxAbs · 2^−52, i.e. each term keeps ≈ 52 − log2(maxTerms)
+ * bits relative to the largest term (2^−46 of maxAbs for 64 terms).
+ */
+
+/** Largest magnitude a fixed-point value or partial sum may have: 2^53 − 1. */
+export const FIXED_MAX = Number.MAX_SAFE_INTEGER;
+
+/** Target bound of a full sum chosen by {@link chooseExponent}: 2^52. */
+export const FIXED_BUDGET = 2 ** 52;
+
+/** A value or partial sum left the exactly representable range ±(2^53 − 1). */
+export class FixedPointOverflowError extends Error {
+  override readonly name = 'FixedPointOverflowError';
+  constructor(
+    /** Element index where it happened. */
+    readonly index: number,
+    /** The offending value (NaN when a ring collective already marked the element as overflowed). */
+    readonly value: number,
+    detail: string,
+  ) {
+    super(`fixed-point overflow at element ${index}: ${detail}`);
+  }
+}
+
+/** A gradient (or a bound) is NaN or ±Infinity: nothing can be summed; the step must be skipped. */
+export class NonFiniteError extends Error {
+  override readonly name = 'NonFiniteError';
+  constructor(
+    /** Element index, or −1 for a scalar argument. */
+    readonly index: number,
+    readonly value: number,
+    what: string,
+  ) {
+    super(`${what} is ${value}${index >= 0 ? ` at element ${index}` : ''}; cannot convert to fixed point`);
+  }
+}
+
+/**
+ * Largest |x| over `src`: NaN if any element is NaN, else Infinity if any is infinite. A worker's
+ * bound is MAX-reduced over the ring (NaN and Infinity propagate), then given to {@link chooseExponent},
+ * which throws {@link NonFiniteError} on every rank alike: the skip decision is collective.
+ */
+export function maxAbs(src: Float32Array | Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < src.length; i++) {
+    const a = Math.abs(src[i]);
+    if (a > m) m = a;
+    else if (a !== a) return NaN;
+  }
+  return m;
+}
+
+const pow2 = (e: number): number => 2 ** e;
+
+/**
+ * The largest integer e with `maxAbs · 2^e · maxTerms ≤ 2^52`: the finest fixed-point scale at which
+ * `maxTerms` terms of magnitude at most `maxAbs` still sum exactly. For `maxAbs = 0` (all terms zero)
+ * any e is exact and 0 is returned.
+ *
+ * @throws NonFiniteError when `maxAbs` is NaN or infinite.
+ * @throws RangeError when `maxAbs` is negative or `maxTerms` is not an integer in [1, 2^52].
+ */
+export function chooseExponent(maxAbs: number, maxTerms: number): number {
+  if (!Number.isFinite(maxAbs)) throw new NonFiniteError(-1, maxAbs, 'the gradient bound maxAbs');
+  if (maxAbs < 0) throw new RangeError(`chooseExponent: maxAbs must be ≥ 0, got ${maxAbs}`);
+  if (!Number.isInteger(maxTerms) || maxTerms < 1 || maxTerms > FIXED_BUDGET) {
+    throw new RangeError(`chooseExponent: maxTerms must be an integer in [1, 2^52], got ${maxTerms}`);
+  }
+  if (maxAbs === 0) return 0;
+  // maxAbs · 2^e is exact (a power-of-two scaling); the product with maxTerms rounds at most once.
+  const fits = (e: number) => maxAbs * pow2(e) * maxTerms <= FIXED_BUDGET;
+  let e = Math.floor(52 - Math.log2(maxAbs) - Math.log2(maxTerms));
+  while (!fits(e)) e--;
+  while (fits(e + 1)) e++;
+  return e;
+}
+
+function checkExponent(e: number): void {
+  if (!Number.isInteger(e) || e < -1000 || e > 1000) throw new RangeError(`fixed-point exponent must be an integer in [-1000, 1000], got ${e}`);
+}
+
+/**
+ * Converts `src` to fixed point at exponent `e` into `dst`: `dst[i] = round(src[i] · 2^e)`, or with
+ * `accumulate`, `dst[i] += round(src[i] · 2^e)`. Rounding is `Math.round` (halves toward +∞); −0 is
+ * stored as 0.
+ *
+ * @throws NonFiniteError at the first NaN or infinite element of `src`.
+ * @throws FixedPointOverflowError when a value or sum would exceed ±(2^53 − 1); `dst` is then partly written.
+ * @throws RangeError when the lengths differ or `e` is not an integer in [−1000, 1000].
+ */
+export function toFixed(src: Float32Array | Float64Array, e: number, dst: Float64Array, accumulate: boolean): void {
+  checkExponent(e);
+  if (src.length !== dst.length) throw new RangeError(`toFixed: src has ${src.length} elements, dst ${dst.length}`);
+  const scale = pow2(e);
+  for (let i = 0; i < src.length; i++) {
+    const g = src[i];
+    if (!Number.isFinite(g)) throw new NonFiniteError(i, g, 'a gradient');
+    const q = Math.round(g * scale) + 0;
+    const v = accumulate ? dst[i] + q : q;
+    if (!(Math.abs(v) <= FIXED_MAX)) {
+      throw new FixedPointOverflowError(i, v, accumulate ? `${dst[i]} + ${q} leaves ±(2^53 − 1)` : `${g} · 2^${e} = ${q} exceeds 2^53 − 1`);
+    }
+    dst[i] = v;
+  }
+}
+
+/**
+ * Adds fixed-point `src` into `dst` element-wise for a collective: a sum beyond ±(2^53 − 1) (or a NaN
+ * already in either) stores NaN, which then propagates through every later addition, so all ranks
+ * receive the same marked element and {@link fromFixed} reports it. Returns true when no element overflowed.
+ */
+export function addFixedInto(dst: Float64Array, src: Float64Array): boolean {
+  let ok = true;
+  for (let i = 0; i < dst.length; i++) {
+    const v = dst[i] + src[i];
+    if (Math.abs(v) <= FIXED_MAX) dst[i] = v;
+    else {
+      dst[i] = NaN;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/**
+ * Converts a fixed-point sum back: `dst[i] = sum[i] · 2^−e · scale` (e.g. `scale = 1/B` for a mean),
+ * rounded once more to float32 when `dst` is a Float32Array.
+ *
+ * @throws FixedPointOverflowError at the first element that is NaN (marked by {@link addFixedInto})
+ *   or beyond ±(2^53 − 1).
+ * @throws RangeError when the lengths differ, `e` is out of range or `scale` is not finite.
+ */
+export function fromFixed(sum: Float64Array, e: number, scale: number, dst: Float32Array | Float64Array): void {
+  checkExponent(e);
+  if (sum.length !== dst.length) throw new RangeError(`fromFixed: sum has ${sum.length} elements, dst ${dst.length}`);
+  if (!Number.isFinite(scale)) throw new RangeError(`fromFixed: scale must be finite, got ${scale}`);
+  const inv = pow2(-e);
+  for (let i = 0; i < sum.length; i++) {
+    const s = sum[i];
+    if (!(Math.abs(s) <= FIXED_MAX)) {
+      throw new FixedPointOverflowError(i, s, Number.isNaN(s) ? 'a partial sum overflowed during the reduction' : `${s} exceeds 2^53 − 1`);
+    }
+    dst[i] = s * inv * scale;
+  }
+}

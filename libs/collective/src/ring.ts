@@ -1,0 +1,488 @@
+/**
+ * A ring of N processes for all-reduce and broadcast over ZeroMQ.
+ *
+ * Each rank binds a PULL socket that its left neighbour connects to, and connects a PUSH socket to
+ * its right neighbour's PULL. Why PUSH/PULL: traffic on a ring link is one-way, PUSH never drops a
+ * message (it waits while the peer is absent, unlike PUB), reconnects after a peer restarts (unlike
+ * PAIR over TCP), needs no routing identities (unlike ROUTER), and one peer's frames arrive in order,
+ * so each receiver knows exactly which frame comes next. A PULL accepts any connecting peer, so
+ * every frame names its run, step, call, phase, segment, chunk and sender and is checked against the
+ * schedule (with CURVE, peers also need the ring's key).
+ *
+ * Algorithm: reduce-scatter then all-gather, pipelined by chunk. The buffer is cut into N segments
+ * and each segment into chunks; rank r sends its own segment r, then forwards each chunk it receives
+ * as soon as it has combined it with its own data, so sends and receives overlap. After N − 1 hops
+ * rank r holds the reduced segment r + 1 and the all-gather carries every reduced segment around the
+ * ring, so all ranks end with the same bytes. Every element is reduced in a fixed order, so a float32
+ * sum (`--reduce fast`) is identical on every rank, and a fixed-point sum (`--reduce exact`) is exact.
+ *
+ * Memory: ZeroMQ sends frames over 128 bytes without copying. The schedule only sends a region of
+ * the caller's buffer when the ring's data flow guarantees it is delivered before the call returns;
+ * the one region that is not (the first all-gather hop) and every broadcast root chunk are copied.
+ * So the caller may reuse the buffer as soon as a call resolves.
+ */
+import { Pull, Push, capability } from 'zeromq';
+import { ProtocolError, decode, encode, maxMessageBytes, type Message } from '@nbm/protocol';
+import {
+  CollectiveError,
+  CollectiveMismatchError,
+  CollectiveProtocolError,
+  CollectiveTimeoutError,
+  CollectiveTransportError,
+  CollectiveUsageError,
+} from './errors.ts';
+import { chunkRanges, mod, segmentRange, type Range } from './partition.ts';
+import { kernelFor, type ReduceBuffer, type ReduceOp } from './reduce.ts';
+
+/** CURVE keys (Z85 strings, as `zeromq.curveKeyPair()` makes them). */
+export interface CurveKeys {
+  /** This rank's public key. */
+  publicKey: string;
+  /** This rank's secret key. */
+  secretKey: string;
+  /** The public key of the right neighbour's PULL (the CURVE server on the bind side). */
+  serverKey: string;
+}
+
+/** Options of a ring. */
+export interface RingOptions {
+  /** Bytes of payload per chunk message (default 256 KiB). */
+  chunkBytes?: number;
+  /** Timeout of a call that names none, in ms (default 30 000). */
+  timeoutMs?: number;
+  /** Encrypt and authenticate ring links with CURVE; required to bind a non-loopback address. */
+  curve?: CurveKeys;
+}
+
+/** What a collective's frames are tagged with: frames of another run or step are refused. */
+export interface CollectiveTag {
+  run: string;
+  step: number;
+}
+
+/** Options of one collective call. */
+export interface CollectiveCallOptions {
+  tag: CollectiveTag;
+  /** The whole call must finish within this many ms, else it rejects with {@link CollectiveTimeoutError}. */
+  timeoutMs?: number;
+}
+
+/** Options of {@link Ring.allReduce}. */
+export interface AllReduceOptions extends CollectiveCallOptions {
+  /**
+   * The buffer holds fixed-point integers (a Float64Array from `toFixed`): a partial sum beyond
+   * ±(2^53 − 1) marks the element NaN instead of rounding, and `fromFixed` then reports it.
+   */
+  exact?: boolean;
+}
+
+/** This rank's place in the ring, as the coordinator hands it out. */
+export interface RingPlacement {
+  rank: number;
+  world: number;
+  /** Address of the right neighbour's ring socket ({@link Ring.address} there). */
+  right: string;
+}
+
+/** Default payload bytes per chunk message. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+/** Default timeout of a collective call, ms. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Bound on a chunk message's header frame. */
+const HEADER_BYTES = 4096;
+
+type Phase = 'rs' | 'ag' | 'bc';
+type WireOp = ReduceOp | 'copy';
+type State = 'bound' | 'connected' | 'busy' | 'broken' | 'closed';
+
+/** What the next incoming frame must be. */
+interface Expect {
+  phase: Phase;
+  k: number;
+  seg: number;
+  chunk: number;
+  range: Range;
+}
+
+/** Per-call context: the tag, the deadline and the fields every frame of the call shares. */
+interface Call {
+  seq: number;
+  tag: CollectiveTag;
+  op: WireOp;
+  n: number;
+  dtype: 'f32' | 'f64';
+  timeoutMs: number;
+  deadline: number;
+}
+
+/**
+ * True for addresses only this machine can reach: `ipc://`, `inproc://`, and `tcp://` on
+ * 127.0.0.0/8, `localhost` or `[::1]`.
+ */
+export function isLoopbackEndpoint(address: string): boolean {
+  const m = /^([a-z]+):\/\/(.*)$/.exec(address);
+  if (!m) return false;
+  if (m[1] === 'ipc' || m[1] === 'inproc') return true;
+  if (m[1] !== 'tcp') return false;
+  const host = m[2].replace(/:[^:\]]*$/, '');
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === 'localhost' || host === '[::1]';
+}
+
+/** A ring member: create with {@link Ring.bind}, hand its {@link address} out, then {@link connect}. */
+export class Ring {
+  private readonly pull: Pull;
+  private push: Push | undefined;
+  private readonly chunkBytes: number;
+  private readonly defaultTimeoutMs: number;
+  private readonly curve: CurveKeys | undefined;
+  private readonly limits: { maxMessageBytes: number; maxHeaderBytes: number; maxFrames: number };
+  private state: State = 'bound';
+  private failure: Error | undefined;
+  private placement: RingPlacement | undefined;
+  private seq = 0;
+  // send queue: zeromq allows one pending send per socket
+  private sendTail: Promise<void> = Promise.resolve();
+  private sendError: CollectiveError | undefined;
+
+  /** The resolved address of this rank's ring socket (the port filled in when bound to `:*`). */
+  readonly address: string;
+
+  private constructor(pull: Pull, address: string, options: Required<Omit<RingOptions, 'curve'>> & { curve?: CurveKeys }) {
+    this.pull = pull;
+    this.address = address;
+    this.chunkBytes = options.chunkBytes;
+    this.defaultTimeoutMs = options.timeoutMs;
+    this.curve = options.curve;
+    const max = maxMessageBytes(options.chunkBytes, HEADER_BYTES);
+    this.limits = { maxMessageBytes: max, maxHeaderBytes: HEADER_BYTES, maxFrames: 2 };
+  }
+
+  /**
+   * Binds this rank's ring socket (e.g. `tcp://127.0.0.1:*` for any free port). The socket refuses
+   * frames over chunk size + header at the ZeroMQ level (`maxMessageSize`).
+   *
+   * @throws CollectiveUsageError for bad options, or a non-loopback address without CURVE keys.
+   * @throws CollectiveTransportError when the bind fails.
+   */
+  static async bind(address: string, options: RingOptions = {}): Promise<Ring> {
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 8 || chunkBytes > 256 * 1024 * 1024) {
+      throw new CollectiveUsageError(`chunkBytes must be an integer in [8, 256 MiB], got ${chunkBytes}`);
+    }
+    checkTimeout(timeoutMs);
+    if (options.curve) checkCurve(options.curve);
+    else if (!isLoopbackEndpoint(address)) {
+      throw new CollectiveUsageError(
+        `refusing to bind the ring to ${address} without CURVE keys: only loopback addresses may be unencrypted; ` +
+          'pass {curve: {publicKey, secretKey, serverKey}} (make keys with zeromq.curveKeyPair())',
+      );
+    }
+    const pull = new Pull({ linger: 0, maxMessageSize: maxMessageBytes(chunkBytes, HEADER_BYTES) });
+    if (options.curve) {
+      pull.curveServer = true;
+      pull.curveSecretKey = options.curve.secretKey;
+      pull.curvePublicKey = options.curve.publicKey;
+    }
+    try {
+      await pull.bind(address);
+    } catch (err) {
+      pull.close();
+      throw new CollectiveTransportError(`cannot bind the ring socket to ${address}: ${(err as Error).message}`, { cause: err });
+    }
+    return new Ring(pull, pull.lastEndpoint ?? address, { chunkBytes, timeoutMs, curve: options.curve });
+  }
+
+  /** This rank, once connected. */
+  get rank(): number {
+    return this.requirePlacement().rank;
+  }
+
+  /** The number of ranks, once connected. */
+  get world(): number {
+    return this.requirePlacement().world;
+  }
+
+  /**
+   * Takes this rank's place: connects to the right neighbour (unless `world` is 1). Connecting is
+   * asynchronous in ZeroMQ; the first frames wait in the socket until the link is up.
+   *
+   * @throws CollectiveUsageError when already connected or closed, or the placement is invalid.
+   */
+  connect(placement: RingPlacement): void {
+    if (this.state !== 'bound') throw new CollectiveUsageError(`cannot connect a ring that is ${this.state}`);
+    const { rank, world, right } = placement;
+    if (!Number.isInteger(world) || world < 1 || world > 65_535) throw new CollectiveUsageError(`world must be an integer in [1, 65535], got ${world}`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= world) throw new CollectiveUsageError(`rank must be an integer in [0, ${world - 1}], got ${rank}`);
+    if (world > 1) {
+      if (typeof right !== 'string' || !/^[a-z]+:\/\/\S+$/.test(right)) throw new CollectiveUsageError(`right neighbour address is not an endpoint: ${right}`);
+      const push = new Push({ linger: 0 });
+      if (this.curve) {
+        push.curveServerKey = this.curve.serverKey;
+        push.curvePublicKey = this.curve.publicKey;
+        push.curveSecretKey = this.curve.secretKey;
+      }
+      try {
+        push.connect(right);
+      } catch (err) {
+        push.close();
+        throw new CollectiveTransportError(`cannot connect to the right neighbour at ${right}: ${(err as Error).message}`, { cause: err });
+      }
+      this.push = push;
+    }
+    this.placement = { rank, world, right };
+    this.state = 'connected';
+  }
+
+  /**
+   * Reduces `buf` element-wise over all ranks, in place: afterwards every rank holds the same
+   * bytes. Every rank must make the same sequence of collective calls with equal lengths and tags.
+   *
+   * @throws CollectiveTimeoutError when the call does not finish within `timeoutMs`.
+   * @throws CollectiveMismatchError for a stale or mismatched frame (another run, step, call, …).
+   * @throws CollectiveProtocolError for a frame that is not a valid message.
+   * @throws CollectiveUsageError for bad arguments or a ring that is not usable.
+   */
+  async allReduce(buf: Float32Array | Float64Array, op: ReduceOp, options: AllReduceOptions): Promise<void> {
+    const exact = options.exact ?? false;
+    if (op !== 'sum' && op !== 'max') throw new CollectiveUsageError(`op must be 'sum' or 'max', got ${JSON.stringify(op)}`);
+    if (exact && !(buf instanceof Float64Array)) throw new CollectiveUsageError('exact reduction needs a Float64Array of fixed-point integers');
+    const call = this.begin(buf, op, options);
+    if (!call) return;
+    try {
+      await this.runAllReduce(buf, call, kernelFor(op, exact));
+    } catch (err) {
+      throw this.fail(err);
+    }
+    this.state = 'connected';
+  }
+
+  /**
+   * Copies `root`'s `buf` into `buf` on every other rank (e.g. rank 0's parameters at start).
+   * Throws as {@link allReduce}.
+   */
+  async broadcast(buf: Float32Array | Float64Array, root: number, options: CollectiveCallOptions): Promise<void> {
+    const world = this.requirePlacement().world;
+    if (!Number.isInteger(root) || root < 0 || root >= world) throw new CollectiveUsageError(`root must be a rank in [0, ${world - 1}], got ${root}`);
+    const call = this.begin(buf, 'copy', options);
+    if (!call) return;
+    try {
+      await this.runBroadcast(buf, root, call);
+    } catch (err) {
+      throw this.fail(err);
+    }
+    this.state = 'connected';
+  }
+
+  /**
+   * All-reduces a few float64 scalars (flags combined with MAX, bounds, counts) and returns the
+   * result; `values` is not modified. Throws as {@link allReduce}.
+   */
+  async allReduceScalars(values: Float64Array | readonly number[], op: ReduceOp, options: CollectiveCallOptions): Promise<Float64Array> {
+    const out = Float64Array.from(values);
+    await this.allReduce(out, op, options);
+    return out;
+  }
+
+  /** Closes both sockets at once (linger 0); a call in flight rejects. Idempotent. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.pull.close();
+    this.push?.close();
+  }
+
+  // ------------------------------------------------------------------ schedule
+
+  private async runAllReduce(buf: ReduceBuffer, call: Call, combine: (dst: ReduceBuffer, src: ReduceBuffer) => void): Promise<void> {
+    const { rank: r, world: n } = this.requirePlacement();
+    const chunkElems = this.chunkElems(buf);
+    const chunks = (seg: number) => chunkRanges(segmentRange(buf.length, n, seg), chunkElems);
+
+    // reduce-scatter, hop 0: this rank's own segment, straight from the buffer (delivered before we finish)
+    for (const [c, range] of chunks(r).entries()) this.send(call, 'rs', 0, r, c, buf.subarray(range.start, range.end));
+
+    for (let k = 0; k < n - 1; k++) {
+      const seg = mod(r - 1 - k, n);
+      for (const [c, range] of chunks(seg).entries()) {
+        const data = await this.receive(call, { phase: 'rs', k, seg, chunk: c, range });
+        const mine = buf.subarray(range.start, range.end);
+        combine(mine, data);
+        if (k < n - 2) this.send(call, 'rs', k + 1, seg, c, mine);
+        // fully reduced: the first all-gather hop; copied, as nothing guarantees delivery before we return
+        else this.send(call, 'ag', 0, seg, c, mine.slice());
+      }
+    }
+    for (let k = 0; k < n - 1; k++) {
+      const seg = mod(r - k, n);
+      for (const [c, range] of chunks(seg).entries()) {
+        const data = await this.receive(call, { phase: 'ag', k, seg, chunk: c, range });
+        buf.set(data, range.start);
+        // forward the received frame itself: it is ours, not the caller's
+        if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
+      }
+    }
+    await this.drain();
+  }
+
+  private async runBroadcast(buf: ReduceBuffer, root: number, call: Call): Promise<void> {
+    const { rank: r, world: n } = this.requirePlacement();
+    const chunks = chunkRanges({ start: 0, end: buf.length }, this.chunkElems(buf));
+    if (r === root) {
+      for (const [c, range] of chunks.entries()) this.send(call, 'bc', 0, root, c, buf.slice(range.start, range.end));
+    } else {
+      const hop = mod(r - root - 1, n);
+      const last = mod(r + 1, n) === root;
+      for (const [c, range] of chunks.entries()) {
+        const data = await this.receive(call, { phase: 'bc', k: hop, seg: root, chunk: c, range });
+        buf.set(data, range.start);
+        if (!last) this.send(call, 'bc', hop + 1, root, c, data);
+      }
+    }
+    await this.drain();
+  }
+
+  private chunkElems(buf: ReduceBuffer): number {
+    return Math.max(1, Math.floor(this.chunkBytes / buf.BYTES_PER_ELEMENT));
+  }
+
+  // ------------------------------------------------------------------ call lifecycle
+
+  /** Validates a call and marks the ring busy; returns undefined when there is nothing to exchange. */
+  private begin(buf: ReduceBuffer, op: WireOp, options: CollectiveCallOptions): Call | undefined {
+    if (!(buf instanceof Float32Array) && !(buf instanceof Float64Array)) {
+      throw new CollectiveUsageError(`buffer must be a Float32Array or Float64Array, got ${(buf as object)?.constructor?.name}`);
+    }
+    const tag = options?.tag;
+    if (!tag || typeof tag.run !== 'string' || tag.run.length === 0 || tag.run.length > 128) {
+      throw new CollectiveUsageError('tag.run must be a non-empty string of at most 128 characters');
+    }
+    if (!Number.isSafeInteger(tag.step) || tag.step < 0) throw new CollectiveUsageError(`tag.step must be a non-negative integer, got ${tag.step}`);
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    checkTimeout(timeoutMs);
+    if (this.state !== 'connected') {
+      const why = this.state === 'bound' ? 'not connected yet' : this.state === 'busy' ? 'busy with another collective' : this.state;
+      throw new CollectiveUsageError(`ring is ${why}`, { cause: this.failure });
+    }
+    const seq = this.seq++;
+    if (this.placement!.world === 1 || buf.length === 0) return undefined;
+    this.state = 'busy';
+    this.sendError = undefined;
+    return { seq, tag, op, n: buf.length, dtype: buf instanceof Float32Array ? 'f32' : 'f64', timeoutMs, deadline: Date.now() + timeoutMs };
+  }
+
+  /** Records a failed call: the ring is broken from now on. Returns the error to throw. */
+  private fail(err: unknown): Error {
+    let error: Error;
+    if (this.state === 'closed') error = new CollectiveTransportError('the ring was closed during a collective', { cause: err });
+    else if (err instanceof CollectiveError) error = err;
+    else error = new CollectiveTransportError(`collective failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    if (this.state !== 'closed') this.state = 'broken';
+    this.failure = error;
+    return error;
+  }
+
+  // ------------------------------------------------------------------ transport
+
+  private send(call: Call, phase: Phase, k: number, seg: number, chunk: number, data: ReduceBuffer): void {
+    const { rank, world } = this.placement!;
+    const frames = encode({
+      type: 'chunk', run: call.tag.run, step: call.tag.step, seq: call.seq,
+      phase, k, seg, chunk, from: rank, world, op: call.op, n: call.n, tensors: { data },
+    });
+    const push = this.push!;
+    const what = `the right neighbour to take ${phase} k=${k} seg=${seg} chunk=${chunk}`;
+    this.sendTail = this.sendTail.then(async () => {
+      while (!this.sendError) {
+        const remaining = call.deadline - Date.now();
+        if (remaining <= 0) {
+          this.sendError = new CollectiveTimeoutError(call.timeoutMs, what);
+          return;
+        }
+        try {
+          push.sendTimeout = Math.ceil(remaining);
+          await push.send(frames);
+          return;
+        } catch (err) {
+          // as in receive: an early timer is retried until the deadline has really passed
+          if ((err as { code?: string }).code === 'EAGAIN') continue;
+          this.sendError = new CollectiveTransportError(`send to the right neighbour failed: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    });
+  }
+
+  /** Waits until every queued send is handed to ZeroMQ; surfaces a send failure. */
+  private async drain(): Promise<void> {
+    await this.sendTail;
+    if (this.sendError) throw this.sendError;
+  }
+
+  /** Receives the next frame, checks it is exactly `want`, and returns its payload. */
+  private async receive(call: Call, want: Expect): Promise<ReduceBuffer> {
+    if (this.sendError) throw this.sendError;
+    const { rank, world } = this.placement!;
+    const left = mod(rank - 1, world);
+    const where = `${want.phase} k=${want.k} seg=${want.seg} chunk=${want.chunk} from rank ${left}`;
+    let frames: Buffer[] | undefined;
+    while (!frames) {
+      const remaining = call.deadline - Date.now();
+      if (remaining <= 0) throw new CollectiveTimeoutError(call.timeoutMs, where);
+      try {
+        this.pull.receiveTimeout = Math.ceil(remaining);
+        frames = await this.pull.receive();
+      } catch (err) {
+        // ZeroMQ's timer runs on the event loop's cached clock and may fire early: wait out the rest
+        if ((err as { code?: string }).code === 'EAGAIN') continue;
+        throw new CollectiveTransportError(`receive from the left neighbour failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    let msg: Message;
+    try {
+      msg = decode(frames, this.limits);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new CollectiveProtocolError(`invalid frame while waiting for ${where}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    if (msg.type !== 'chunk') throw new CollectiveMismatchError('type', 'chunk', msg.type, where);
+    const expected: Array<[string, unknown, unknown]> = [
+      ['run', call.tag.run, msg.run],
+      ['step', call.tag.step, msg.step],
+      ['seq', call.seq, msg.seq],
+      ['phase', want.phase, msg.phase],
+      ['k', want.k, msg.k],
+      ['seg', want.seg, msg.seg],
+      ['chunk', want.chunk, msg.chunk],
+      ['from', left, msg.from],
+      ['world', world, msg.world],
+      ['op', call.op, msg.op],
+      ['n', call.n, msg.n],
+      ['dtype', call.dtype, msg.tensors.data.dtype],
+      ['length', want.range.end - want.range.start, msg.tensors.data.data.length],
+    ];
+    for (const [field, exp, got] of expected) {
+      if (exp !== got) throw new CollectiveMismatchError(field, exp, got, where);
+    }
+    return msg.tensors.data.data as ReduceBuffer;
+  }
+
+  private requirePlacement(): RingPlacement {
+    if (!this.placement) throw new CollectiveUsageError('ring is not connected yet');
+    return this.placement;
+  }
+}
+
+function checkTimeout(timeoutMs: number): void {
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2 ** 31 - 1) {
+    throw new CollectiveUsageError(`timeoutMs must be a positive number of ms below 2^31, got ${timeoutMs}`);
+  }
+}
+
+function checkCurve(curve: CurveKeys): void {
+  if (!capability.curve) throw new CollectiveUsageError('CURVE keys were given, but this ZeroMQ build has no CURVE support');
+  for (const key of ['publicKey', 'secretKey', 'serverKey'] as const) {
+    if (typeof curve[key] !== 'string' || curve[key].length !== 40) {
+      throw new CollectiveUsageError(`curve.${key} must be a 40-character Z85 key (see zeromq.curveKeyPair())`);
+    }
+  }
+}

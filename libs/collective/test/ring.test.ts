@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { curveKeyPair } from 'zeromq';
+import { CollectiveUsageError, Ring, chunkRanges, isLoopbackEndpoint, segmentRange } from '../src/index.ts';
+import { finishRing, killAll, startRing, type RankEvent } from './helpers/ring-processes.ts';
+
+/** Checks every rank's cases passed and that all ranks report the same case list and result hashes. */
+function expectAgreement(perRank: RankEvent[][], expectedCases: number): void {
+  const [first] = perRank;
+  expect(first, 'cases reported by rank 0').to.have.length(expectedCases);
+  for (const [rank, cases] of perRank.entries()) {
+    for (const c of cases) expect(c.ok, `rank ${rank}, ${c.name}: ${c.problem}`).to.equal(true);
+    expect(cases.map((c) => c.name), `rank ${rank} case list`).to.deep.equal(first.map((c) => c.name));
+    for (const [i, c] of cases.entries()) expect(c.hash, `rank ${rank}, ${c.name}: result differs from rank 0`).to.equal(first[i].hash);
+  }
+}
+
+describe('partition', () => {
+  it('cuts any length into world segments that cover it exactly, sizes differing by at most one', () => {
+    for (const world of [1, 2, 3, 5, 7]) {
+      for (const length of [0, 1, world - 1, world, world + 1, 7, 1000, 604_384]) {
+        let next = 0;
+        const sizes: number[] = [];
+        for (let s = 0; s < world; s++) {
+          const { start, end } = segmentRange(length, world, s);
+          expect(start).to.equal(next);
+          sizes.push(end - start);
+          next = end;
+        }
+        expect(next).to.equal(length);
+        expect(Math.max(...sizes) - Math.min(...sizes)).to.be.at.most(1);
+      }
+    }
+  });
+
+  it('chunks a segment into pieces of at most chunkElems, none for an empty one', () => {
+    expect(chunkRanges({ start: 5, end: 5 }, 4)).to.deep.equal([]);
+    expect(chunkRanges({ start: 3, end: 12 }, 4)).to.deep.equal([{ start: 3, end: 7 }, { start: 7, end: 11 }, { start: 11, end: 12 }]);
+  });
+});
+
+describe('ring: local checks', () => {
+  it('classifies loopback endpoints', () => {
+    for (const a of ['tcp://127.0.0.1:5555', 'tcp://127.1.2.3:*', 'tcp://localhost:1', 'tcp://[::1]:9', 'ipc:///tmp/x', 'inproc://y']) expect(isLoopbackEndpoint(a), a).to.equal(true);
+    for (const a of ['tcp://0.0.0.0:5555', 'tcp://10.0.0.2:1', 'tcp://*:5555', 'tcp://eth0:1', 'nonsense']) expect(isLoopbackEndpoint(a), a).to.equal(false);
+  });
+
+  it('refuses to bind a non-loopback address without CURVE keys, saying how to fix it', async () => {
+    let err: unknown;
+    try {
+      await Ring.bind('tcp://0.0.0.0:*');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(CollectiveUsageError);
+    expect((err as Error).message).to.match(/without CURVE keys.*curveKeyPair/);
+  });
+
+  it('refuses misuse with CollectiveUsageError', async () => {
+    const ring = await Ring.bind('tcp://127.0.0.1:*');
+    try {
+      const tag = { run: 'r', step: 0 };
+      await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag }), /not connected/);
+      expect(() => ring.connect({ rank: 2, world: 2, right: ring.address })).to.throw(CollectiveUsageError, /rank/);
+      ring.connect({ rank: 0, world: 1, right: ring.address });
+      await expectRejects(ring.allReduce(new Float32Array(4), 'min' as 'sum', { tag }), /op must be/);
+      await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag, exact: true }), /Float64Array/);
+      await expectRejects(ring.allReduce(new Int32Array(4) as unknown as Float32Array, 'sum', { tag }), /Int32Array/);
+      await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag: { run: '', step: 0 } }), /tag.run/);
+      await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag: { run: 'r', step: -1 } }), /tag.step/);
+      await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag, timeoutMs: 0 }), /timeoutMs/);
+      await expectRejects(ring.broadcast(new Float32Array(4), 1, { tag }), /root/);
+      // world 1: a no-op that leaves the data alone
+      const buf = Float32Array.of(1, 2, 3);
+      await ring.allReduce(buf, 'sum', { tag });
+      expect(Array.from(buf)).to.deep.equal([1, 2, 3]);
+      ring.close();
+      await expectRejects(ring.allReduce(buf, 'sum', { tag }), /closed/);
+    } finally {
+      ring.close();
+    }
+  });
+});
+
+async function expectRejects(p: Promise<unknown>, text: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(CollectiveUsageError);
+    expect((err as Error).message).to.match(text);
+    return;
+  }
+  expect.fail(`expected a rejection matching ${text}`);
+}
+
+describe('ring: separate processes over loopback TCP', function () {
+  this.timeout(60_000);
+  afterEach(killAll);
+
+  for (const world of [1, 2, 3, 4, 5]) {
+    const lengths = [...new Set([0, 1, world - 1, 7, 1000, 604_384])];
+    it(`all-reduces (sum, max, fast, exact), broadcasts and reduces scalars correctly and identically on ${world} rank(s), lengths ${lengths.join(', ')}`, async () => {
+      // small chunks for the big buffer so the pipeline really interleaves many chunks per hop
+      const ranks = await startRing(world, () => ({ scenario: 'correctness', lengths, chunkBytes: 64 * 1024, timeoutMs: 30_000 }));
+      const perRank = await finishRing(ranks, 50_000);
+      expectAgreement(perRank, lengths.length * 6 + 2);
+    });
+  }
+
+  it('rejects with CollectiveTimeoutError within timeoutMs when one rank never takes part', async () => {
+    const timeoutMs = 1500;
+    const world = 4;
+    const absent = 2;
+    const ranks = await startRing(world, (rank) => (rank === absent ? { scenario: 'idle' } : { scenario: 'timed', timeoutMs, length: 10_000 }));
+    const results = await finishRing(ranks, timeoutMs + 10_000);
+    expect(results[absent]).to.deep.equal([]);
+    for (const [rank, cases] of results.entries()) {
+      if (rank === absent) continue;
+      const [c] = cases;
+      expect(c.error, `rank ${rank}: ${c.message}`).to.equal('CollectiveTimeoutError');
+      expect(c.elapsedMs as number, `rank ${rank}`).to.be.at.least(timeoutMs - 5).and.at.most(timeoutMs + 500);
+    }
+  });
+
+  it('refuses a frame of another step instead of merging it', async () => {
+    const world = 3;
+    const ranks = await startRing(world, (rank) => ({ scenario: 'timed', timeoutMs: 3000, length: 1000, step: rank === 1 ? 8 : 7 }));
+    const results = (await finishRing(ranks, 15_000)).map(([c]) => c);
+    for (const c of results) {
+      expect(c.ok).to.equal(false);
+      expect(c.collective).to.equal(true);
+    }
+    // rank 1's right neighbour sees step 8 where it expects 7, and rank 1 sees 7 where it expects 8
+    expect(results[2].error).to.equal('CollectiveMismatchError');
+    expect(results[2].message).to.match(/step is 8, expected 7/);
+    expect(results[1].error).to.equal('CollectiveMismatchError');
+    expect(results[1].message).to.match(/step is 7, expected 8/);
+  });
+
+  it('runs over CURVE, and a rank with the wrong server key gets nothing through', async () => {
+    const server = curveKeyPair();
+    const client = curveKeyPair();
+    const good = { publicKey: server.publicKey, secretKey: server.secretKey, serverKey: server.publicKey };
+    const okRanks = await startRing(3, () => ({ scenario: 'correctness', lengths: [1000], curve: good }));
+    expectAgreement(await finishRing(okRanks, 30_000), 8);
+
+    // rank 0 trusts the wrong server key: the handshake with rank 1 fails, so the ring starves
+    const wrong = { publicKey: client.publicKey, secretKey: client.secretKey, serverKey: client.publicKey };
+    const badRanks = await startRing(2, (rank) => ({ scenario: 'timed', timeoutMs: 1500, length: 100, curve: rank === 0 ? wrong : good }));
+    const results = (await finishRing(badRanks, 15_000)).map(([c]) => c);
+    expect(results.map((c) => c.error)).to.deep.equal(['CollectiveTimeoutError', 'CollectiveTimeoutError']);
+  });
+});

@@ -1,0 +1,17 @@
+export { type ModelConfig, type VisibleType, validateModelConfig, LOG_PRECISION_MIN, LOG_PRECISION_MAX } from './config.ts';
+export {
+  type ParameterGroup,
+  type ParameterSpec,
+  type Parameters,
+  parameterSpecs,
+  parameterCount,
+  initParameters,
+  cloneParameters,
+  sizeOf,
+} from './parameters.ts';
+export type { ExampleBlock, ChainKey, BlockStats, BlockGradient, GradientEngine } from './engine.ts';
+export { conditionals, freeEnergy, logCosh, visibleTimesWeights, hiddenTimesWeights, type Conditionals, type ParameterTensors } from './networks.ts';
+export { chainRandoms, runChain, sampleHidden, sampleVisible, type ChainStreams } from './chain.ts';
+export { createTfjsEngine, parameterTensors, trainingStreams } from './tfjs-engine.ts';
+export { adamwStep, initAdamW, type AdamWConfig, type AdamWState } from './adamw.ts';
+export { sampleModel, conditionalArrays } from './sample.ts';

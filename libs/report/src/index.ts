@@ -1,0 +1,15 @@
+/**
+ * @nbm/report: headless pictures of a run as PNG (pngjs only, with a built-in bitmap font):
+ * image grids (samples, model components) and line plots (losses, sweeps).
+ */
+export { imageGrid, gridLayout, grayLevel, type GrayRange, type GridLayout, type ImageGridOptions } from './grid.ts';
+export {
+  samplesFigure,
+  componentsFigure,
+  COMPONENT_COLUMNS,
+  type SamplesFigureOptions,
+  type ComponentsFigureOptions,
+} from './figures.ts';
+export { linePlot, stackedPlots, PALETTE, type LinePlotOptions, type Series } from './plot.ts';
+export { MAX_SIDE, MAX_PIXELS, type Rgb } from './raster.ts';
+export { hasGlyph, textWidth } from './font.ts';

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { atomicWriteFileSync } from '@nbm/checkpoint';
+import type { Dataset } from '@nbm/data';
+import { conditionalArrays, sampleModel, type ModelConfig, type Parameters } from '@nbm/model';
+import { Stream } from '@nbm/random';
+import { componentsFigure, samplesFigure, stackedPlots } from '@nbm/report';
+import type { TrainConfig } from './config.ts';
+import { paths, picturesName, readMetrics } from './run-dir.ts';
+
+
+/** One-hot contexts for `perClass` rows of each class, class by class: (classes·perClass, classes) */
+function classContexts(classes: number, perClass: number): Float32Array {
+  const x = new Float32Array(classes * perClass * classes);
+  for (let c = 0; c < classes; c++) for (let r = 0; r < perClass; r++) x[(c * perClass + r) * classes + c] = 1;
+  return x;
+}
+
+/**
+ * samples/epoch-NNN.png (4 denoised samples per class, paper Fig. 1/2) and components/epoch-NNN.png (sample,
+ * bias, 1/precision and weights averaged over hidden units per class, Fig. 3/4). Only for labelled image data.
+ * The pictures' draws use the sample streams keyed by the epoch, so they never disturb training.
+ */
+export async function writeEpochFigures(dir: string, epoch: number, model: ModelConfig, params: Parameters, data: Dataset, cfg: TrainConfig): Promise<void> {
+  if (!data.imageShape || !data.classes || data.classes !== model.nx) return;
+  const [h, w] = data.imageShape;
+  const classes = data.classes;
+  const perClass = 4;
+  const x = classContexts(classes, perClass);
+  const index = Uint32Array.from({ length: classes * perClass }, (_, i) => i);
+  const streams = { seed: cfg.seed, counter: epoch, hiddenStream: Stream.sampleHidden, visibleStream: Stream.sampleVisible };
+  const samples = sampleModel(model, params, x, index, streams, cfg.gibbsSteps, true);
+  const range = [-1, 1] as const;
+  atomicWriteFileSync(join(paths(dir).samples, picturesName(epoch)), samplesFigure({ samples, classes, perClass, h, w, range, title: `epoch ${epoch}` }));
+
+  const one = classContexts(classes, 1);
+  const k = conditionalArrays(model, params, one);
+  const ny = model.ny;
+  const sample = new Float32Array(classes * ny);
+  for (let c = 0; c < classes; c++) sample.set(samples.subarray(c * perClass * ny, (c * perClass + 1) * ny), c * ny);
+  const inversePrecision = k.precision.map((p) => 1 / p);
+  const meanWeights = new Float32Array(classes * ny);
+  for (let r = 0; r < classes * ny; r++) {
+    let s = 0;
+    for (let j = 0; j < model.nh; j++) s += k.weights[r * model.nh + j];
+    meanWeights[r] = s / model.nh;
+  }
+  const png = componentsFigure({ classes, h, w, sample, bias: k.mu, inversePrecision, meanWeights, title: `epoch ${epoch}` });
+  atomicWriteFileSync(join(paths(dir).components, picturesName(epoch)), png);
+}
+
+/** loss.png: CD loss, MSE_bias and MSE_var against step, training and validation. */
+export function writeLossPlot(dir: string): void {
+  const rows = readMetrics(dir);
+  const series = (kind: string, col: string) => {
+    const r = rows.filter((x) => x.kind === kind);
+    return { name: kind, x: r.map((x) => Number(x.step)), y: r.map((x) => Number(x[col])) };
+  };
+  const panels = [
+    { title: 'CD loss', col: 'cd_loss' },
+    { title: 'MSE bias', col: 'mse_bias' },
+    { title: 'MSE var', col: 'mse_var' },
+  ].map((p) => ({ title: p.title, xLabel: 'step', series: [series('train', p.col), series('val', p.col)] }));
+  atomicWriteFileSync(paths(dir).loss, stackedPlots(panels));
+}

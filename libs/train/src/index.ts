@@ -1,0 +1,24 @@
+export { PAPER_DEFAULTS, ISING_LR, ConfigError, validateConfig, type TrainConfig, type DatasetName, type KernelRequest, type ReduceMode } from './config.ts';
+export { train, prepare, runRecord, type TrainOptions, type TrainResult, type Prepared } from './trainer.ts';
+export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
+export { blockRanges, shardBlocks } from './plan.ts';
+export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
+export { reduceAndApply, localReducer, adamwConfigOf, NonFiniteError, type GradientReducer, type StepOutcome } from './update.ts';
+export { shardGradients, readBlocks, type StepSpec } from './shard.ts';
+export { initialState, modelConfigOf, type TrainState } from './state.ts';
+export { chooseEngine, type EngineChoice } from './engines.ts';
+export { writeCheckpoint, latestCheckpoint, restoreState } from './checkpoints.ts';
+export { validationMetrics } from './validate.ts';
+export { ProgressBar, type ProgressInfo } from './progress.ts';
+export { writeEpochFigures, writeLossPlot } from './figures.ts';
+export {
+  paths as runPaths,
+  readMetrics,
+  readRunConfig,
+  createRunDir,
+  appendMetrics,
+  truncateMetrics,
+  METRIC_COLUMNS,
+  TIMING_COLUMNS,
+  type MetricRow,
+} from './run-dir.ts';

@@ -1,0 +1,71 @@
+/**
+ * A one-line progress display: epoch, step, CD loss, MSE_bias, samples/s, ETA. On a terminal it redraws in
+ * place; otherwise (logs, CI) it prints a line at most every `intervalMs`.
+ */
+export interface ProgressInfo {
+  epoch: number;
+  epochs: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  globalStep: number;
+  totalSteps: number;
+  cdLoss: number;
+  mseBias: number;
+  samplesPerS: number;
+  worldSize: number;
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+export class ProgressBar {
+  private last = 0;
+  private readonly tty: boolean;
+  private readonly startedAt = performance.now();
+  private readonly startStep: number;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    startStep = 0,
+    private readonly intervalMs = 10_000,
+    private readonly quiet = false,
+  ) {
+    this.tty = Boolean(stream.isTTY);
+    this.startStep = startStep;
+  }
+
+  update(p: ProgressInfo, force = false): void {
+    if (this.quiet) return;
+    const now = performance.now();
+    if (!force && now - this.last < (this.tty ? 100 : this.intervalMs)) return;
+    this.last = now;
+    const done = p.globalStep - this.startStep;
+    const rate = done / ((now - this.startedAt) / 1000);
+    const eta = (p.totalSteps - p.globalStep) / rate;
+    const width = 24;
+    const frac = p.stepsPerEpoch > 0 ? p.stepInEpoch / p.stepsPerEpoch : 0;
+    const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '·');
+    const line =
+      `epoch ${p.epoch + 1}/${p.epochs} ${bar} step ${p.stepInEpoch}/${p.stepsPerEpoch} ` +
+      `| CD ${p.cdLoss.toFixed(2)} MSE_bias ${p.mseBias.toFixed(4)} | ${p.samplesPerS.toFixed(0)} samples/s` +
+      `${p.worldSize > 1 ? ` on ${p.worldSize} workers` : ''} | ETA ${duration(eta)}`;
+    if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
+    else this.stream.write(line + '\n');
+  }
+
+  /** Ends the redrawn line before other output. */
+  break(): void {
+    if (this.tty && !this.quiet) this.stream.write('\n');
+  }
+
+  log(message: string): void {
+    if (this.quiet) return;
+    if (this.tty) this.stream.write(`\r\x1b[2K${message}\n`);
+    else this.stream.write(message + '\n');
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Turning block gradients into the step's mean gradient.
+ *
+ * `exact` (the default) sums in 64-bit fixed point held as float64 integers below 2^53, so the sum is exact and
+ * the same in any order or grouping of blocks: N workers ≡ 1 worker bit for bit (DESIGN.md invariant 1). The
+ * scale of each parameter tensor comes from the largest |gradient| of that tensor over the whole minibatch (a MAX
+ * reduction in distributed runs) and the number of blocks.
+ * `fast` sums float32 in block order (and, distributed, in ring order).
+ */
+import type { BlockGradient, Parameters } from '@nbm/model';
+import { chooseExponent, fromFixed, toFixed } from '@nbm/collective';
+
+/** Where each parameter tensor sits in one flat gradient vector (what travels on the ring). */
+export interface GradientLayout {
+  readonly sizes: readonly number[];
+  readonly offsets: readonly number[];
+  readonly total: number;
+}
+
+export function gradientLayout(params: Parameters): GradientLayout {
+  const sizes = params.values.map((v) => v.length);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const s of sizes) {
+    offsets.push(total);
+    total += s;
+  }
+  return { sizes, offsets, total };
+}
+
+/** Largest |g| of each parameter tensor over the given blocks: (tensors,). NaN/Inf propagate as Infinity. */
+export function blockMaxAbs(blocks: readonly BlockGradient[], layout: GradientLayout): Float64Array {
+  const max = new Float64Array(layout.sizes.length);
+  for (const b of blocks) {
+    b.grads.forEach((g, t) => {
+      let m = max[t];
+      for (let i = 0; i < g.length; i++) {
+        const a = Math.abs(g[i]);
+        if (!(a <= m)) m = Number.isNaN(a) ? Infinity : a;
+      }
+      max[t] = m;
+    });
+  }
+  return max;
+}
+
+/** Per-tensor exponents from the minibatch-wide max |g| and the minibatch's block count. */
+export function fixedExponents(maxAbs: Float64Array, totalBlocks: number): Int32Array {
+  return Int32Array.from(maxAbs, (m) => chooseExponent(m, totalBlocks));
+}
+
+/** This process's blocks summed in fixed point into one flat vector (integers in float64). */
+export function fixedSum(blocks: readonly BlockGradient[], exponents: Int32Array, layout: GradientLayout): Float64Array {
+  const sum = new Float64Array(layout.total);
+  for (const b of blocks) {
+    b.grads.forEach((g, t) => toFixed(g, exponents[t], sum.subarray(layout.offsets[t], layout.offsets[t] + layout.sizes[t]), true));
+  }
+  return sum;
+}
+
+/** The mean gradient (sum ÷ examples), one float32 array per parameter, from the flat fixed-point sum. */
+export function meanFromFixed(sum: Float64Array, exponents: Int32Array, layout: GradientLayout, examples: number): Float32Array[] {
+  return layout.sizes.map((n, t) => {
+    const out = new Float32Array(n);
+    fromFixed(sum.subarray(layout.offsets[t], layout.offsets[t] + n), exponents[t], 1 / examples, out);
+    return out;
+  });
+}
+
+/** `fast` mode: float32 sum of this process's blocks, in block order, into one flat vector. */
+export function floatSum(blocks: readonly BlockGradient[], layout: GradientLayout): Float32Array {
+  const sum = new Float32Array(layout.total);
+  for (const b of blocks) {
+    b.grads.forEach((g, t) => {
+      const o = layout.offsets[t];
+      for (let i = 0; i < g.length; i++) sum[o + i] += g[i];
+    });
+  }
+  return sum;
+}
+
+export function meanFromFloat(sum: Float32Array, layout: GradientLayout, examples: number): Float32Array[] {
+  return layout.sizes.map((n, t) => {
+    const out = new Float32Array(n);
+    const o = layout.offsets[t];
+    for (let i = 0; i < n; i++) out[i] = sum[o + i] / examples;
+    return out;
+  });
+}

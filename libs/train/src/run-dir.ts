@@ -1,0 +1,99 @@
+/**
+ * A run on disk (DESIGN.md): config.json, metrics.csv, checkpoints/, samples/, components/, loss.png.
+ * Every file is written atomically; metrics.csv is append-only, and a resume first cuts it back to the
+ * checkpoint it restarts from, so the finished file reads as if the run had never stopped.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, appendFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { atomicWriteFileSync } from '@nbm/checkpoint';
+
+export const METRIC_COLUMNS = [
+  'kind', 'epoch', 'step', 'cd_loss', 'mse_bias', 'mse_var', 'skipped', 'examples',
+  'samples_per_s', 'compute_ms', 'reduce_ms', 'world_size', 'wall_s',
+] as const;
+export type MetricColumn = (typeof METRIC_COLUMNS)[number];
+export type MetricRow = Record<MetricColumn, string | number>;
+/** Columns that measure time: they differ between two runs of the same trajectory. */
+export const TIMING_COLUMNS: readonly MetricColumn[] = ['samples_per_s', 'compute_ms', 'reduce_ms', 'wall_s'];
+
+export const paths = (dir: string) => ({
+  config: join(dir, 'config.json'),
+  metrics: join(dir, 'metrics.csv'),
+  checkpoints: join(dir, 'checkpoints'),
+  samples: join(dir, 'samples'),
+  components: join(dir, 'components'),
+  loss: join(dir, 'loss.png'),
+  log: join(dir, 'train.log'),
+  status: join(dir, 'status.json'),
+});
+
+/** Creates a new run directory; refuses one that already holds a run. */
+export function createRunDir(dir: string, config: object): void {
+  const p = paths(dir);
+  if (existsSync(p.config)) throw new Error(`run directory ${dir} already holds a run: continue it with --resume ${dir}, or choose another --out`);
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`--out ${dir} exists and is not empty: choose another --out`);
+  mkdirSync(p.checkpoints, { recursive: true });
+  mkdirSync(p.samples, { recursive: true });
+  mkdirSync(p.components, { recursive: true });
+  atomicWriteFileSync(p.metrics, METRIC_COLUMNS.join(',') + '\n');
+  // config.json last: its presence is what marks the directory as a run
+  atomicWriteFileSync(p.config, JSON.stringify(config, null, 2) + '\n');
+}
+
+export function readRunConfig(dir: string): Record<string, unknown> {
+  const p = paths(dir).config;
+  if (!existsSync(p)) throw new Error(`--resume ${dir}: no config.json there, so it is not a run directory`);
+  try {
+    return JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new Error(`--resume ${dir}: config.json does not parse (${(e as Error).message})`);
+  }
+}
+
+function formatCell(v: string | number): string {
+  if (typeof v === 'string') return v;
+  if (Number.isInteger(v)) return String(v);
+  return Number.isFinite(v) ? v.toPrecision(9) : String(v);
+}
+
+export function appendMetrics(dir: string, rows: readonly MetricRow[]): void {
+  if (rows.length === 0) return;
+  const text = rows.map((r) => METRIC_COLUMNS.map((c) => formatCell(r[c])).join(',')).join('\n') + '\n';
+  const file = paths(dir).metrics;
+  appendFileSync(file, text);
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readMetrics(dir: string): Array<Record<string, string>> {
+  const lines = readFileSync(paths(dir).metrics, 'utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines[0].split(',');
+  return lines.slice(1).map((l) => {
+    const cells = l.split(',');
+    return Object.fromEntries(header.map((h, i) => [h, cells[i]]));
+  });
+}
+
+/** Cuts metrics.csv back to the rows logged up to `globalStep` (a resume restarts from there). */
+export function truncateMetrics(dir: string, globalStep: number): void {
+  const file = paths(dir).metrics;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const stepCol = lines[0].split(',').indexOf('step');
+  const kept = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[stepCol]) <= globalStep)];
+  atomicWriteFileSync(file, kept.join('\n') + '\n');
+}
+
+/** Checkpoint file names: epoch-NNN.safetensors at epoch ends, step-NNNNNNNN.safetensors in between. */
+export const epochCheckpointName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}.safetensors`;
+export const stepCheckpointName = (step: number) => `step-${String(step).padStart(8, '0')}.safetensors`;
+export const picturesName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}.png`;
+
+export function listCheckpoints(dir: string): string[] {
+  const d = paths(dir).checkpoints;
+  if (!existsSync(d)) return [];
+  return readdirSync(d).filter((f) => /^(epoch-\d+|step-\d+)\.safetensors$/.test(f)).map((f) => join(d, f));
+}

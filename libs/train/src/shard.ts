@@ -1,0 +1,47 @@
+/**
+ * The worker's half of a training step: read the shard's examples, transform them with draws keyed by
+ * (seed, global step, example index), and compute each block's CD-k gradient sum. The same code runs in a
+ * single process (all blocks) and on each of N workers (its blocks): that is what makes them agree.
+ */
+import type { BlockGradient, ChainKey, ExampleBlock, GradientEngine, Parameters, VisibleType } from '@nbm/model';
+import { Stream } from '@nbm/random';
+import { contextsFor, transformRows, type Dataset } from '@nbm/data';
+import { blockRanges } from './plan.ts';
+
+export interface StepSpec {
+  readonly seed: number;
+  readonly globalStep: number;
+  readonly visible: VisibleType;
+  readonly gibbsSteps: number;
+  readonly blockSize: number;
+  /** the minibatch's dataset rows, in minibatch order */
+  readonly rows: Uint32Array;
+}
+
+/** The examples of blocks [first, last) of a minibatch, transformed for this step. */
+export function readBlocks(data: Dataset, spec: StepSpec, first: number, last: number, dataStream: number = Stream.dataTrain, counterC = 0): ExampleBlock[] {
+  const ranges = blockRanges(spec.rows.length, spec.blockSize).slice(first, last);
+  return ranges.map(([s, e]) => {
+    const rows = spec.rows.subarray(s, e);
+    return {
+      count: e - s,
+      x: contextsFor(data, rows),
+      y: transformRows(data, rows, rows, spec.visible, { seed: spec.seed, stream: dataStream }, spec.globalStep, counterC),
+      index: rows.slice(),
+    };
+  });
+}
+
+/** Block gradients of blocks [first, last) of the step's minibatch. */
+export function shardGradients(
+  engine: GradientEngine,
+  params: Parameters,
+  data: Dataset,
+  spec: StepSpec,
+  first: number,
+  last: number,
+): BlockGradient[] {
+  const blocks = readBlocks(data, spec, first, last);
+  const key: ChainKey = { seed: spec.seed, step: spec.globalStep };
+  return engine.blockGradients(params, blocks, key, spec.gibbsSteps);
+}

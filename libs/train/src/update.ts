@@ -1,0 +1,117 @@
+/**
+ * The collective half of a training step: combine block gradients (local ones plus, when distributed, the other
+ * workers' through a `GradientReducer`), decide on non-finite steps together, and apply AdamW.
+ */
+import { adamwStep, type AdamWConfig, type BlockGradient, type BlockStats } from '@nbm/model';
+import type { TrainConfig } from './config.ts';
+import { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
+import { blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
+import type { TrainState } from './state.ts';
+
+/** The all-reduce operations a step needs. In one process each is the identity. */
+export interface GradientReducer {
+  /** element-wise MAX across workers */
+  max(local: Float64Array): Promise<Float64Array>;
+  /** element-wise SUM of fixed-point integers (exact) */
+  sumFixed(local: Float64Array): Promise<Float64Array>;
+  /** element-wise SUM in float32 (`--reduce fast`) */
+  sumFloat(local: Float32Array): Promise<Float32Array>;
+  /** element-wise SUM in float64 of the block statistics (metrics only, not part of the trajectory) */
+  sumStats(local: Float64Array): Promise<Float64Array>;
+}
+
+export const localReducer: GradientReducer = {
+  max: async (v) => v,
+  sumFixed: async (v) => v,
+  sumFloat: async (v) => v,
+  sumStats: async (v) => v,
+};
+
+const STAT_KEYS = ['freeEnergyData', 'freeEnergyModel', 'squaredErrorBias', 'sumY', 'sumY2', 'sumY3', 'sumY4', 'sumV', 'sumVY', 'sumVY2', 'sumV2'] as const;
+
+/** Block statistics as a flat vector (plus a non-finite flag), so they ride the same reduction. */
+function statsVector(s: BlockStats): Float64Array {
+  const v = new Float64Array(STAT_KEYS.length);
+  STAT_KEYS.forEach((k, i) => (v[i] = s[k]));
+  return v;
+}
+
+export function adamwConfigOf(c: TrainConfig): AdamWConfig {
+  return { lr: c.lr, decay: { bias: c.decayBias, precision: c.decayPrecision, weights: c.decayWeights } };
+}
+
+export interface StepOutcome {
+  readonly metrics: BatchMetrics;
+  /** true when the step was skipped on every replica because some gradient was NaN or ±Inf */
+  readonly skipped: boolean;
+  /** ms spent in reductions */
+  readonly reduceMs: number;
+}
+
+/** Raised when too many consecutive steps had non-finite gradients. */
+export class NonFiniteError extends Error {
+  constructor(readonly step: number, readonly run: number) {
+    super(`training diverged: non-finite loss or gradient at step ${step} (${run} steps in a row were skipped); try a smaller --lr`);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/**
+ * Combines this process's block gradients with everyone else's and updates the state in place.
+ * examples: the global minibatch size B; totalBlocks: the minibatch's block count.
+ * The non-finite decision is collective (a MAX of flags) so that all replicas skip the same step.
+ */
+export async function reduceAndApply(
+  state: TrainState,
+  local: readonly BlockGradient[],
+  cfg: TrainConfig,
+  layout: GradientLayout,
+  examples: number,
+  totalBlocks: number,
+  ny: number,
+  reducer: GradientReducer,
+  maxNonFinite = 5,
+): Promise<StepOutcome> {
+  const t0 = performance.now();
+  const localStats = sumStats(local.map((b) => b.stats));
+  const maxAbs = blockMaxAbs(local, layout);
+  // one MAX reduction carries the per-tensor bounds and the non-finite flag
+  const bounds = new Float64Array(maxAbs.length + 1);
+  bounds.set(maxAbs);
+  bounds[maxAbs.length] = localStats.finite ? 0 : 1;
+  const globalBounds = await reducer.max(bounds);
+  const nonFinite = globalBounds[maxAbs.length] > 0 || globalBounds.subarray(0, maxAbs.length).some((m) => !Number.isFinite(m));
+
+  const statsSum = await reduceStats(localStats, reducer);
+  const metrics = batchMetrics({ ...statsSum, finite: !nonFinite }, examples, ny);
+
+  if (nonFinite) {
+    state.nonFiniteRun += 1;
+    state.globalStep += 1;
+    if (state.nonFiniteRun >= maxNonFinite) throw new NonFiniteError(state.globalStep - 1, state.nonFiniteRun);
+    return { metrics, skipped: true, reduceMs: performance.now() - t0 };
+  }
+  state.nonFiniteRun = 0;
+
+  let mean: Float32Array[];
+  if (cfg.reduce === 'exact') {
+    const exponents = fixedExponents(globalBounds.subarray(0, maxAbs.length), totalBlocks);
+    const sum = await reducer.sumFixed(fixedSum(local, exponents, layout));
+    mean = meanFromFixed(sum, exponents, layout, examples);
+  } else {
+    const sum = await reducer.sumFloat(floatSum(local, layout));
+    mean = meanFromFloat(sum, layout, examples);
+  }
+  const reduceMs = performance.now() - t0;
+  adamwStep(state.params, mean, state.optimizer, adamwConfigOf(cfg));
+  state.globalStep += 1;
+  return { metrics, skipped: false, reduceMs };
+}
+
+/** Sums block statistics across workers (float64; metrics only, not part of the trajectory). */
+async function reduceStats(local: BlockStats, reducer: GradientReducer): Promise<BlockStats> {
+  const v = await reducer.sumStats(statsVector(local));
+  const out = { ...local };
+  STAT_KEYS.forEach((k, i) => ((out[k] as number) = v[i]));
+  return out;
+}

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { writeNpy } from '@nbm/data';
+import { runNbm, scratchDir } from './helpers.ts';
+
+/** A small, quick MNIST run: 2 epochs of 256 examples, tiny hidden layer, short chains. */
+const QUICK = ['--train-examples', '256', '--val-examples', '128', '--batch-size', '32', '--hidden', '8', '--gibbs-steps', '4', '--epochs', '2', '--log-every', '1', '--backend', 'cpu', '--kernel', 'tfjs', '--quiet'];
+
+function csv(file: string): Array<Record<string, string>> {
+  const [head, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
+}
+
+describe('nbm train (end to end)', function () {
+  this.timeout(300_000);
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+
+  it('writes every output of a run and its CD loss falls', async () => {
+    const out = join(scratch.dir, 'quick');
+    const r = await runNbm(['train', ...QUICK, '--out', out, '--lr', '3e-3']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/done: 16 steps/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.backend).to.equal('cpu');
+    expect(config.runtime.backend.name).to.equal('cpu');
+    expect(config.runtime.backend.reason).to.match(/--backend cpu/);
+    expect(config.runtime.model).to.include({ nx: 10, ny: 784, nh: 8 });
+    expect(readdirSync(join(out, 'checkpoints')).sort()).to.include.members(['epoch-001.safetensors', 'epoch-002.safetensors', 'latest.json']);
+    for (const f of ['samples/epoch-001.png', 'samples/epoch-002.png', 'components/epoch-001.png', 'components/epoch-002.png', 'loss.png']) {
+      const png = PNG.sync.read(readFileSync(join(out, f)));
+      expect(png.width, f).to.be.above(50);
+    }
+    const rows = csv(join(out, 'metrics.csv'));
+    const train = rows.filter((r) => r.kind === 'train');
+    const val = rows.filter((r) => r.kind === 'val');
+    expect(train).to.have.length(16);
+    expect(val).to.have.length(2);
+    const first = train.slice(0, 4).reduce((s, r) => s + Number(r.mse_bias), 0) / 4;
+    const last = train.slice(-4).reduce((s, r) => s + Number(r.mse_bias), 0) / 4;
+    expect(last, 'MSE_bias falls').to.be.below(first);
+    for (const r of rows) for (const k of ['cd_loss', 'mse_bias', 'mse_var']) expect(Number.isFinite(Number(r[k])), `${k} finite`).to.equal(true);
+  });
+
+  it('--resume continues exactly: the same metrics as a run that never stopped', async () => {
+    const straight = join(scratch.dir, 'straight');
+    const stopped = join(scratch.dir, 'stopped');
+    const common = [...QUICK, '--no-pictures'];
+    expect((await runNbm(['train', ...common, '--out', straight])).code).to.equal(0);
+    // stop in the middle of the second epoch, then resume to the end
+    const a = await runNbm(['train', ...common, '--out', stopped, '--max-steps', '11']);
+    expect(a.code, a.stderr).to.equal(0);
+    expect(existsSync(join(stopped, 'checkpoints', 'step-00000011.safetensors'))).to.equal(true);
+    const b = await runNbm(['train', '--resume', stopped, '--max-steps', '0', '--quiet']);
+    expect(b.code, b.stderr).to.equal(0);
+    const timing = new Set(['samples_per_s', 'compute_ms', 'reduce_ms', 'wall_s']);
+    const strip = (rows: Array<Record<string, string>>) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k))));
+    expect(strip(csv(join(stopped, 'metrics.csv')))).to.deep.equal(strip(csv(join(straight, 'metrics.csv'))));
+    // the checkpoints differ only in their config metadata (max-steps); compare the tensors through the loader
+    const { loadCheckpoint } = await import('@nbm/checkpoint');
+    const [x, y] = await Promise.all([loadCheckpoint(join(straight, 'checkpoints', 'epoch-002.safetensors')), loadCheckpoint(join(stopped, 'checkpoints', 'epoch-002.safetensors'))]);
+    x.params.forEach((p, i) => expect(Buffer.from(p.data.buffer).equals(Buffer.from(y.params[i].data.buffer)), p.name).to.equal(true));
+    expect(x.optimizer.step).to.equal(y.optimizer.step);
+    x.optimizer.m.forEach((m, i) => expect(Buffer.from(m.buffer).equals(Buffer.from(y.optimizer.m[i].buffer))).to.equal(true));
+    x.optimizer.v.forEach((v, i) => expect(Buffer.from(v.buffer).equals(Buffer.from(y.optimizer.v[i].buffer))).to.equal(true));
+  });
+
+  describe('bad input: a clear error, non-zero exit, no run directory', () => {
+    const cases: Array<[string, string[], RegExp]> = [
+      ['an unknown flag', ['--bogus', '1'], /Unknown option '--bogus'/],
+      ['--batch-size 0', ['--batch-size', '0'], /--batch-size must be a positive integer, got 0/],
+      ['a non-numeric --lr', ['--lr', 'fast'], /--lr must be a number, got 'fast'/],
+      ['an unknown dataset', ['--dataset', 'cifar'], /--dataset must be mnist, fashion-mnist or npy/],
+      ['npy without files', ['--dataset', 'npy'], /--dataset npy needs --x/],
+      ['a missing .npy', ['--dataset', 'npy', '--x', '/nonexistent/x.npy', '--y', '/nonexistent/y.npy'], /x\.npy/],
+    ];
+    for (const [what, args, message] of cases) {
+      it(what, async () => {
+        const out = join(scratch.dir, `bad-${what.replace(/\W+/g, '-')}`);
+        const r = await runNbm(['train', ...args, '--out', out, '--backend', 'cpu', '--quiet']);
+        expect(r.code).to.not.equal(0);
+        expect(r.stderr).to.match(message);
+        expect(r.stderr).to.not.match(/\n\s+at /); // a message, not a stack trace
+        expect(existsSync(out), 'no run directory').to.equal(false);
+      });
+    }
+
+    it('malformed and mis-shaped .npy files', async () => {
+      const x = join(scratch.dir, 'x.npy');
+      const y = join(scratch.dir, 'y.npy');
+      const garbage = join(scratch.dir, 'garbage.npy');
+      writeNpy(x, new Float32Array(20 * 3), [20, 3]);
+      writeNpy(y, new Float32Array(19 * 5), [19, 5]);
+      writeFileSync(garbage, 'not a numpy file at all');
+      for (const [args, message] of [
+        [['--x', x, '--y', y], /20.*19|19.*20/],
+        [['--x', garbage, '--y', y], /garbage\.npy/],
+      ] as const) {
+        const out = join(scratch.dir, 'bad-npy');
+        const r = await runNbm(['train', '--dataset', 'npy', ...args, '--out', out, '--backend', 'cpu', '--quiet']);
+        expect(r.code).to.not.equal(0);
+        expect(r.stderr).to.match(message);
+        expect(existsSync(out)).to.equal(false);
+      }
+    });
+  });
+});
