@@ -1,9 +1,15 @@
 import { UsageError } from './errors.ts';
 import { benchCommand } from './commands/bench.ts';
+import { keygenCommand } from './commands/keygen.ts';
+import { statusCommand } from './commands/status.ts';
+import { workerCommand } from './commands/worker.ts';
 import { trainCommand, trainHelp } from './commands/train.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   train: { run: trainCommand, summary: 'train an NBM (one process, or a pool of workers)' },
+  worker: { run: workerCommand, summary: 'serve a coordinator as one worker (one per GPU)' },
+  keygen: { run: keygenCommand, summary: 'make CURVE key pairs for a multi-host cluster' },
+  status: { run: statusCommand, summary: "a run's progress and its workers" },
   bench: { run: benchCommand, summary: 'benchmarks: step (ours vs PyTorch), allreduce, …' },
 };
 

@@ -121,7 +121,8 @@ export function toFixed(src: Float32Array | Float64Array, e: number, dst: Float6
  */
 export function addFixedInto(dst: Float64Array, src: Float64Array): boolean {
   let ok = true;
-  for (let i = 0; i < dst.length; i++) {
+  const n = dst.length;
+  for (let i = 0; i < n; i++) {
     const v = dst[i] + src[i];
     if (Math.abs(v) <= FIXED_MAX) dst[i] = v;
     else {

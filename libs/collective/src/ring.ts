@@ -20,6 +20,10 @@
  * the caller's buffer when the ring's data flow guarantees it is delivered before the call returns;
  * the one region that is not (the first all-gather hop) and every broadcast root chunk are copied.
  * So the caller may reuse the buffer as soon as a call resolves.
+ *
+ * Lifecycle: `Ring.bind` → hand `ring.address` to the coordinator → `connect({rank, world, right})`
+ * → collectives, one at a time, the same sequence on every rank → `close()` once all ranks are done
+ * (see {@link Ring.close}). Any failure breaks the ring: close it and form a new one.
  */
 import { Pull, Push, capability } from 'zeromq';
 import { ProtocolError, decode, encode, maxMessageBytes, type Message } from '@nbm/protocol';
@@ -250,7 +254,7 @@ export class Ring {
     const call = this.begin(buf, op, options);
     if (!call) return;
     try {
-      await this.runAllReduce(buf, call, kernelFor(op, exact));
+      await this.runAllReduce(buf, call, kernelFor(op, exact, call.dtype));
     } catch (err) {
       throw this.fail(err);
     }
@@ -284,7 +288,15 @@ export class Ring {
     return out;
   }
 
-  /** Closes both sockets at once (linger 0); a call in flight rejects. Idempotent. */
+  /**
+   * Closes both sockets at once (linger 0, so exit never waits on a dead peer); a call in flight
+   * rejects. Idempotent.
+   *
+   * A collective resolves when *this* rank has its result; its last frames may still be queued for
+   * the right neighbour, and closing discards them. Close only once every rank has finished its last
+   * call (the coordinator knows: each worker reports the step), or when abandoning the ring after a
+   * failure. When every rank has finished a call, every frame of it has been delivered.
+   */
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';

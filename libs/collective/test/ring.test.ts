@@ -1,6 +1,16 @@
 import { expect } from 'chai';
-import { curveKeyPair } from 'zeromq';
-import { CollectiveUsageError, Ring, chunkRanges, isLoopbackEndpoint, segmentRange } from '../src/index.ts';
+import { Push, curveKeyPair } from 'zeromq';
+import { encode } from '@nbm/protocol';
+import {
+  CollectiveMismatchError,
+  CollectiveProtocolError,
+  CollectiveTimeoutError,
+  CollectiveUsageError,
+  Ring,
+  chunkRanges,
+  isLoopbackEndpoint,
+  segmentRange,
+} from '../src/index.ts';
 import { finishRing, killAll, startRing, type RankEvent } from './helpers/ring-processes.ts';
 
 /** Checks every rank's cases passed and that all ranks report the same case list and result hashes. */
@@ -78,6 +88,105 @@ describe('ring: local checks', () => {
     } finally {
       ring.close();
     }
+  });
+});
+
+describe('ring: what a left neighbour sends is checked (the test plays rank 1 of 2)', () => {
+  let ring: Ring;
+  let left: Push;
+  const tag = { run: 'run-a', step: 3 };
+  const chunk = (over: Record<string, unknown> = {}, data: Float32Array = new Float32Array(2)) =>
+    encode({ type: 'chunk', run: 'run-a', step: 3, seq: 0, phase: 'rs', k: 0, seg: 1, chunk: 0, from: 1, world: 2, op: 'sum', n: 4, tensors: { data }, ...over } as Parameters<typeof encode>[0]);
+
+  beforeEach(async () => {
+    ring = await Ring.bind('tcp://127.0.0.1:*', { chunkBytes: 1024 });
+    ring.connect({ rank: 0, world: 2, right: 'tcp://127.0.0.1:9' }); // nobody listens: sends just queue
+    left = new Push({ linger: 0 });
+    left.connect(ring.address);
+  });
+  afterEach(() => {
+    ring.close();
+    left.close();
+  });
+
+  async function failure(frames: Buffer[], timeoutMs = 3000): Promise<Error> {
+    await left.send(frames);
+    try {
+      await ring.allReduce(Float32Array.of(1, 2, 3, 4), 'sum', { tag, timeoutMs });
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('allReduce resolved');
+  }
+
+  it('accepts the expected frame (control: the harness itself is right)', async () => {
+    // rank 0 of 2 first receives rs k=0 of segment 1 from rank 1, then ag k=0 of segment 0
+    await left.send(chunk({}, Float32Array.of(10, 20)));
+    await left.send(chunk({ phase: 'ag', seg: 0 }, Float32Array.of(7, 8)));
+    const buf = Float32Array.of(1, 2, 3, 4);
+    await ring.allReduce(buf, 'sum', { tag, timeoutMs: 3000 });
+    expect(Array.from(buf)).to.deep.equal([7, 8, 13, 24]);
+  });
+
+  const stale: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['another run', { run: 'run-b' }, /run is "run-b", expected "run-a"/],
+    ['an earlier step', { step: 2 }, /step is 2, expected 3/],
+    ['another call of the same step', { seq: 5 }, /seq is 5, expected 0/],
+    ['another phase', { phase: 'ag' }, /phase is "ag", expected "rs"/],
+    ['another segment', { seg: 0 }, /seg is 0, expected 1/],
+    ['another sender', { from: 0 }, /from is 0, expected 1/],
+    ['another world size', { world: 3, from: 1 }, /world is 3, expected 2/],
+    ['another operator', { op: 'max' }, /op is "max", expected "sum"/],
+    ['another buffer length', { n: 5 }, /n is 5, expected 4/],
+  ];
+  for (const [what, over, text] of stale) {
+    it(`refuses a frame of ${what} instead of merging it`, async () => {
+      const err = await failure(chunk(over));
+      expect(err).to.be.instanceOf(CollectiveMismatchError);
+      expect(err.message).to.match(text);
+    });
+  }
+
+  it('refuses a payload of the wrong dtype or length', async () => {
+    expect(await failure(encode({ type: 'chunk', run: 'run-a', step: 3, seq: 0, phase: 'rs', k: 0, seg: 1, chunk: 0, from: 1, world: 2, op: 'sum', n: 4, tensors: { data: new Float64Array(2) } })))
+      .to.be.instanceOf(CollectiveMismatchError).with.property('field', 'dtype');
+  });
+
+  it('refuses garbage and non-chunk messages', async () => {
+    const garbage = await failure([Buffer.from('definitely not msgpack')]);
+    expect(garbage).to.be.instanceOf(CollectiveProtocolError);
+    expect(garbage.message).to.match(/invalid frame while waiting for rs k=0 seg=1 chunk=0 from rank 1/);
+  });
+
+  it('is broken after a failure: later calls are refused, naming the cause', async () => {
+    await failure(chunk({ step: 2 }));
+    let err: unknown;
+    try {
+      await ring.allReduce(new Float32Array(4), 'sum', { tag });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(CollectiveUsageError);
+    expect((err as Error).message).to.match(/broken/);
+    expect((err as Error).cause).to.be.instanceOf(CollectiveMismatchError);
+  });
+
+  it('drops an oversized frame at the socket (maxMessageSize) and times out, nothing merged', async () => {
+    const err = await failure(chunk({}, new Float32Array(100_000)), 500);
+    expect(err).to.be.instanceOf(CollectiveTimeoutError);
+  });
+
+  it('refuses a second collective while one is in flight', async () => {
+    const first = ring.allReduce(new Float32Array(4), 'sum', { tag, timeoutMs: 300 });
+    let err: unknown;
+    try {
+      await ring.allReduce(new Float32Array(4), 'sum', { tag });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(CollectiveUsageError);
+    expect((err as Error).message).to.match(/busy/);
+    await first.catch(() => undefined);
   });
 });
 

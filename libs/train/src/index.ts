@@ -1,5 +1,5 @@
 export { PAPER_DEFAULTS, ISING_LR, ConfigError, validateConfig, type TrainConfig, type DatasetName, type KernelRequest, type ReduceMode } from './config.ts';
-export { train, prepare, runRecord, type TrainOptions, type TrainResult, type Prepared } from './trainer.ts';
+export { train, prepare, runRecord, localExecutor, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
 export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 export { blockRanges, shardBlocks } from './plan.ts';
 export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
@@ -22,3 +22,9 @@ export {
   TIMING_COLUMNS,
   type MetricRow,
 } from './run-dir.ts';
+export { type StepExecutor, type StepOrder, type StepReport, type Position } from './executor.ts';
+export { LocalExecutor } from './local-executor.ts';
+export { ClusterExecutor, ReplicaDivergenceError, type ClusterOptions } from './cluster/cluster-executor.ts';
+export { trainingWorker, type WorkerActorOptions, type StepCall, type StepResult } from './cluster/worker-actor.ts';
+export { decideFailure, type CallOutcome, type FailureAction, type FailureObservation } from './cluster/policy.ts';
+export { stateHash, encodeState, decodeState } from './cluster/state-codec.ts';

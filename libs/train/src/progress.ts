@@ -1,6 +1,7 @@
 /**
  * A one-line progress display: epoch, step, CD loss, MSE_bias, samples/s, ETA. On a terminal it redraws in
- * place; otherwise (logs, CI) it prints a line at most every `intervalMs`.
+ * place; otherwise (logs, CI) it prints a line at most every `intervalMs`. `quiet` hides the progress line,
+ * not the events.
  */
 export interface ProgressInfo {
   epoch: number;
@@ -26,8 +27,8 @@ function duration(s: number): string {
 export class ProgressBar {
   private last = 0;
   private readonly tty: boolean;
-  private readonly startedAt = performance.now();
-  private readonly startStep: number;
+  private startedAt = performance.now();
+  private startStep: number;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -37,6 +38,12 @@ export class ProgressBar {
   ) {
     this.tty = Boolean(stream.isTTY);
     this.startStep = startStep;
+  }
+
+  /** Restarts the rate and ETA clock at `step` (after a resume or a slow start-up). */
+  start(step: number): void {
+    this.startStep = step;
+    this.startedAt = performance.now();
   }
 
   update(p: ProgressInfo, force = false): void {
@@ -63,9 +70,9 @@ export class ProgressBar {
     if (this.tty && !this.quiet) this.stream.write('\n');
   }
 
+  /** An event line (backend choice, a worker lost, an epoch's validation): printed even when quiet. */
   log(message: string): void {
-    if (this.quiet) return;
-    if (this.tty) this.stream.write(`\r\x1b[2K${message}\n`);
+    if (this.tty && !this.quiet) this.stream.write(`\r\x1b[2K${message}\n`);
     else this.stream.write(message + '\n');
   }
 }

@@ -1,18 +1,18 @@
 /**
- * Single-process training: the worker's step (shard.ts) over every block, the collective update (update.ts)
- * with the identity reducer, and the run on disk. The distributed coordinator drives the same pieces.
+ * The training loop and the run on disk. The steps themselves run in a `StepExecutor`: in this process
+ * (LocalExecutor: every block, identity reducer) or on a pool of workers (cluster/), with the same loop.
  */
 import { selectBackend, type BackendChoice } from '@nbm/backend';
-import { batchesPerEpoch, batchRows, epochOrder, loadDataset, type Dataset } from '@nbm/data';
+import { batchesPerEpoch, loadDataset, type Dataset } from '@nbm/data';
 import { parameterCount, type ModelConfig } from '@nbm/model';
 import { validateConfig, type TrainConfig } from './config.ts';
 import { chooseEngine, type EngineChoice } from './engines.ts';
 import { latestCheckpoint, restoreState, writeCheckpoint } from './checkpoints.ts';
 import { writeEpochFigures, writeLossPlot } from './figures.ts';
+import type { Position, StepExecutor } from './executor.ts';
+import { LocalExecutor } from './local-executor.ts';
 import type { BatchMetrics } from './metrics.ts';
-import { blockRanges } from './plan.ts';
 import { ProgressBar } from './progress.ts';
-import { gradientLayout } from './reduce.ts';
 import {
   appendMetrics,
   createRunDir,
@@ -21,10 +21,7 @@ import {
   truncateMetrics,
   type MetricRow,
 } from './run-dir.ts';
-import { shardGradients } from './shard.ts';
 import { initialState, modelConfigOf, type TrainState } from './state.ts';
-import { localReducer, reduceAndApply } from './update.ts';
-import { validationMetrics } from './validate.ts';
 
 export interface TrainOptions {
   readonly config: TrainConfig;
@@ -34,6 +31,8 @@ export interface TrainOptions {
   readonly quiet?: boolean;
   /** where progress and log lines go (default stderr) */
   readonly stream?: NodeJS.WriteStream;
+  /** runs the steps (default: in this process) */
+  readonly executor?: ExecutorFactory;
 }
 
 export interface TrainResult {
@@ -100,9 +99,14 @@ function totalSteps(cfg: TrainConfig, perEpoch: number): number {
   return cfg.maxSteps > 0 ? (cfg.epochs > 0 ? Math.min(cfg.maxSteps, byEpochs) : cfg.maxSteps) : byEpochs;
 }
 
+/** Starts the executor that runs the steps: this process, or a pool of workers (cluster/). */
+export type ExecutorFactory = (p: Prepared, state: TrainState, log: (line: string) => void) => Promise<StepExecutor>;
+
+export const localExecutor: ExecutorFactory = async (p, state) => new LocalExecutor(p.config, p.model, p.engine.engine, p.train, p.val, state);
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const p = await prepare(opts.config);
-  const { config: cfg, model, train: data, val } = p;
+  const { config: cfg, model, train: data } = p;
   const dir = cfg.out;
   const progress = new ProgressBar(opts.stream ?? process.stderr, 0, 10_000, opts.quiet);
 
@@ -121,82 +125,83 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const perEpoch = batchesPerEpoch(data.count, cfg.batchSize);
   const total = totalSteps(cfg, perEpoch);
-  const layout = gradientLayout(state.params);
+  const pos: Position = { epoch: state.epoch, stepInEpoch: state.stepInEpoch, globalStep: state.globalStep };
   const record = { seed: cfg.seed, config: cfg };
   const started = performance.now();
   let lastTrain: BatchMetrics | undefined;
   let lastVal: BatchMetrics | undefined;
   let pending: MetricRow[] = [];
-  const engine = p.engine.engine;
   const flush = () => {
     appendMetrics(dir, pending);
     pending = [];
   };
+  const checkpoint = async (name: string) => {
+    flush();
+    await writeCheckpoint(dir, name, await executor.snapshot(pos), cfg.seed, record);
+  };
+  const executor = await (opts.executor ?? localExecutor)(p, state, (line) => progress.log(line));
+  progress.start(pos.globalStep);
 
   try {
-    while (state.globalStep < total) {
-      const order = epochOrder(data.count, cfg.seed, state.epoch);
-      while (state.stepInEpoch < perEpoch && state.globalStep < total) {
-        const rows = batchRows(order, state.stepInEpoch, cfg.batchSize);
-        const blocks = blockRanges(rows.length, cfg.blockSize).length;
-        const spec = { seed: cfg.seed, globalStep: state.globalStep, visible: cfg.visible, gibbsSteps: cfg.gibbsSteps, blockSize: cfg.blockSize, rows };
+    while (pos.globalStep < total) {
+      while (pos.stepInEpoch < perEpoch && pos.globalStep < total) {
+        const examples = Math.min(cfg.batchSize, data.count - pos.stepInEpoch * cfg.batchSize);
+        const order = { ...pos, examples, totalBlocks: Math.ceil(examples / cfg.blockSize) };
         const t0 = performance.now();
-        const grads = shardGradients(engine, state.params, data, spec, 0, blocks);
-        const computeMs = performance.now() - t0;
-        const outcome = await reduceAndApply(state, grads, cfg, layout, rows.length, blocks, model.ny, localReducer);
-        state.stepInEpoch += 1;
+        const report = await executor.step(order);
         const stepMs = performance.now() - t0;
-        lastTrain = outcome.metrics;
-        const info = {
-          epoch: state.epoch, epochs: cfg.epochs, stepInEpoch: state.stepInEpoch, stepsPerEpoch: perEpoch,
-          globalStep: state.globalStep, totalSteps: total, cdLoss: outcome.metrics.cdLoss, mseBias: outcome.metrics.mseBias,
-          samplesPerS: rows.length / (stepMs / 1000), worldSize: 1,
-        };
-        progress.update(info);
-        if (outcome.skipped) progress.log(`step ${state.globalStep - 1}: non-finite loss or gradient, step skipped`);
-        if (state.globalStep % cfg.logEvery === 0 || state.stepInEpoch === perEpoch || state.globalStep === total) {
+        pos.globalStep += 1;
+        pos.stepInEpoch += 1;
+        lastTrain = report.metrics;
+        const samplesPerS = examples / (stepMs / 1000);
+        progress.update({
+          epoch: pos.epoch, epochs: cfg.epochs, stepInEpoch: pos.stepInEpoch, stepsPerEpoch: perEpoch, globalStep: pos.globalStep,
+          totalSteps: total, cdLoss: report.metrics.cdLoss, mseBias: report.metrics.mseBias, samplesPerS, worldSize: report.worldSize,
+        });
+        if (report.skipped) progress.log(`step ${pos.globalStep - 1}: non-finite loss or gradient, step skipped on every replica`);
+        if (pos.globalStep % cfg.logEvery === 0 || pos.stepInEpoch === perEpoch || pos.globalStep === total) {
           pending.push({
-            kind: 'train', epoch: state.epoch + 1, step: state.globalStep, cd_loss: outcome.metrics.cdLoss,
-            mse_bias: outcome.metrics.mseBias, mse_var: outcome.metrics.mseVar, skipped: outcome.skipped ? 1 : 0,
-            examples: rows.length, samples_per_s: info.samplesPerS, compute_ms: computeMs, reduce_ms: outcome.reduceMs,
-            world_size: 1, wall_s: (performance.now() - started) / 1000,
+            kind: 'train', epoch: pos.epoch + 1, step: pos.globalStep, cd_loss: report.metrics.cdLoss,
+            mse_bias: report.metrics.mseBias, mse_var: report.metrics.mseVar, skipped: report.skipped ? 1 : 0,
+            examples, samples_per_s: samplesPerS, compute_ms: report.computeMs, reduce_ms: report.reduceMs,
+            world_size: report.worldSize, wall_s: (performance.now() - started) / 1000,
           });
         }
-        if (cfg.checkpointEvery > 0 && state.globalStep % cfg.checkpointEvery === 0 && state.stepInEpoch < perEpoch) {
-          flush();
-          await writeCheckpoint(dir, stepCheckpointName(state.globalStep), state, cfg.seed, record);
+        if (cfg.checkpointEvery > 0 && pos.globalStep % cfg.checkpointEvery === 0 && pos.stepInEpoch < perEpoch) {
+          await checkpoint(stepCheckpointName(pos.globalStep));
         }
       }
-      if (state.stepInEpoch < perEpoch) break; // stopped by --max-steps inside an epoch
+      if (pos.stepInEpoch < perEpoch) break; // stopped by --max-steps inside an epoch
       // the epoch is complete: validate, draw, checkpoint
       progress.break();
-      lastVal = validationMetrics(engine, state.params, val, cfg, state.epoch);
+      lastVal = await executor.validate(pos.epoch);
       pending.push({
-        kind: 'val', epoch: state.epoch + 1, step: state.globalStep, cd_loss: lastVal.cdLoss, mse_bias: lastVal.mseBias,
-        mse_var: lastVal.mseVar, skipped: 0, examples: cfg.valExamples > 0 ? Math.min(cfg.valExamples, val.count) : val.count,
-        samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 1, wall_s: (performance.now() - started) / 1000,
+        kind: 'val', epoch: pos.epoch + 1, step: pos.globalStep, cd_loss: lastVal.cdLoss, mse_bias: lastVal.mseBias,
+        mse_var: lastVal.mseVar, skipped: 0, examples: cfg.valExamples > 0 ? Math.min(cfg.valExamples, p.val.count) : p.val.count,
+        samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 0, wall_s: (performance.now() - started) / 1000,
       });
       flush();
       progress.log(
-        `epoch ${state.epoch + 1}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`,
+        `epoch ${pos.epoch + 1}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`,
       );
-      if (cfg.pictures) await writeEpochFigures(dir, state.epoch + 1, model, state.params, data, cfg);
+      const epochDone = pos.epoch + 1;
+      pos.epoch += 1;
+      pos.stepInEpoch = 0;
+      const snap = await executor.snapshot(pos);
+      if (cfg.pictures) await writeEpochFigures(dir, epochDone, model, snap.params, data, cfg);
       writeLossPlot(dir);
-      const epochDone = state.epoch + 1;
-      state.epoch += 1;
-      state.stepInEpoch = 0;
-      await writeCheckpoint(dir, epochCheckpointName(epochDone), state, cfg.seed, record);
+      await writeCheckpoint(dir, epochCheckpointName(epochDone), snap, cfg.seed, record);
     }
-    if (state.stepInEpoch > 0) {
+    if (pos.stepInEpoch > 0) {
       // stopped mid-epoch: keep the exact position so that --resume continues from here
-      flush();
-      await writeCheckpoint(dir, stepCheckpointName(state.globalStep), state, cfg.seed, record);
+      await checkpoint(stepCheckpointName(pos.globalStep));
       writeLossPlot(dir);
     }
+    const final = await executor.snapshot(pos);
+    return { dir, state: final, lastTrain, lastVal, backend: p.backend, engine: p.engine.engine.name };
   } finally {
     flush();
     progress.break();
-    engine.dispose();
+    await executor.close();
   }
-  return { dir, state, lastTrain, lastVal, backend: p.backend, engine: engine.name };
 }

@@ -1,25 +1,31 @@
-import { ConfigError, readRunConfig, train } from '@nbm/train';
+import { ClusterExecutor, ConfigError, readRunConfig, train } from '@nbm/train';
+import { CLUSTER_FLAGS, clusterOptionSpec, resolveClusterOptions } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags } from '../options.ts';
 import { TRAIN_FLAGS, resolveTrainConfig, resumeConfig, trainOptionSpec } from '../train-options.ts';
 
 export function trainHelp(): string {
   const lines = TRAIN_FLAGS.map((f) => `  --${(f.flag + (f.kind === 'boolean' ? '' : ' V')).padEnd(22)} ${f.help}`);
+  const cluster = CLUSTER_FLAGS.map((f) => `  --${(f.flag + ' V').padEnd(22)} ${f.help}`);
   return [
     'nbm train [options]: train an NBM (default: the paper\'s Gaussian MNIST configuration)',
     '',
     ...lines,
+    '',
+    'distributed training:',
+    ...cluster,
   ].join('\n');
 }
 
 export async function trainCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, trainOptionSpec(), 'train');
+  const { values } = parseFlags(args, { ...trainOptionSpec(), ...clusterOptionSpec() }, 'train');
   if (values.help) {
     console.log(trainHelp());
     return 0;
   }
   const resumeDir = typeof values.resume === 'string' ? values.resume : undefined;
   let config;
+  const cluster = resolveClusterOptions(values);
   try {
     config = resumeDir ? resumeConfig(readRunConfig(resumeDir), values, resumeDir) : resolveTrainConfig(values);
   } catch (e) {
@@ -27,7 +33,12 @@ export async function trainCommand(args: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   try {
-    const result = await train({ config, resume: Boolean(resumeDir), quiet: Boolean(values.quiet) });
+    const result = await train({
+      config,
+      resume: Boolean(resumeDir),
+      quiet: Boolean(values.quiet),
+      executor: cluster ? ClusterExecutor.factory(cluster) : undefined,
+    });
     const v = result.lastVal;
     console.log(
       `done: ${result.state.globalStep} steps, run in ${result.dir}` +

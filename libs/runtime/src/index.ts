@@ -1,0 +1,46 @@
+/**
+ * @nbm/runtime: the control plane. A coordinator calls methods of worker actors by message, as
+ * Ray calls an actor; it knows nothing of what the methods do (train, sample and evaluate register
+ * their worker methods with it).
+ *
+ * Worker side: {@link runWorker} with a record of {@link ActorMethod}s. Coordinator side:
+ * {@link Coordinator.bind}, `waitForWorkers`, `welcome`, `call`, `abort`, `drop`, `shutdown`.
+ * Local processes: {@link spawnLocalWorkers}. Keys: {@link generateKeys}, {@link loadKeys}.
+ * Off loopback the control plane needs CURVE keys ({@link isLoopbackEndpoint}).
+ */
+export {
+  Coordinator,
+  type CallOptions,
+  type CallResult,
+  type CoordinatorEvents,
+  type CoordinatorOptions,
+  type Refusal,
+  type WorkerHandle,
+  type WorkerInfo,
+} from './coordinator.ts';
+export {
+  runWorker,
+  CallAbortedError,
+  type ActorMethod,
+  type CallContext,
+  type CallReply,
+  type Welcome,
+  type WorkerOptions,
+} from './worker.ts';
+export { spawnLocalWorkers, type LocalWorkerGroup, type WorkerCommand } from './spawn.ts';
+export { generateKeys, loadKeys, KEY_FILES, type KeyRole } from './keys.ts';
+export { publicKeyOf, type CoordinatorCurve, type KeyPair, type WorkerCurve } from './curve.ts';
+export { isLoopbackEndpoint } from './endpoint.ts';
+export { ANY_RUN, DEFAULT_HEARTBEAT_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
+export { judgeSilence, type SilenceObservation, type SilenceVerdict } from './liveness.ts';
+export type { TypedArray } from './tensors.ts';
+export {
+  CoordinatorLostError,
+  WorkerLostError,
+  CallTimeoutError,
+  RemoteError,
+  RegistrationRefusedError,
+  WaitTimeoutError,
+  InsecureEndpointError,
+  KeyFileError,
+} from './errors.ts';

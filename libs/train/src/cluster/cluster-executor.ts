@@ -1,0 +1,269 @@
+/**
+ * The coordinator's side of distributed training: it owns the worker pool (spawned here or joining over the
+ * network), forms the ring, names each step's shards, and handles failures by the policy in policy.ts.
+ * It never computes gradients.
+ */
+import { randomBytes } from 'node:crypto';
+import { parameterSpecs } from '@nbm/model';
+import { Coordinator, spawnLocalWorkers, type LocalWorkerGroup, type WorkerHandle } from '@nbm/runtime';
+import type { Position, StepExecutor, StepOrder, StepReport } from '../executor.ts';
+import type { BatchMetrics } from '../metrics.ts';
+import { shardBlocks } from '../plan.ts';
+import type { TrainState } from '../state.ts';
+import type { ExecutorFactory, Prepared } from '../trainer.ts';
+import { fingerprint } from './fingerprint.ts';
+import { decideFailure, type CallOutcome } from './policy.ts';
+import { decodeState, encodeState, type StateMeta } from './state-codec.ts';
+import { writeClusterStatus, type MemberStatus } from './status.ts';
+import type { StepCall, StepResult } from './worker-actor.ts';
+
+export interface ClusterOptions {
+  /** spawn this many local worker processes (`nbm worker`) */
+  readonly spawn?: number;
+  /** the command that starts a local worker: node file and leading args (the nbm CLI's `worker`) */
+  readonly workerCommand?: { file: string; args: string[]; env?: NodeJS.ProcessEnv };
+  /** coordinator endpoint (default tcp://127.0.0.1:*) */
+  readonly listen?: string;
+  /** workers to wait for before the first step (default: spawn) */
+  readonly expect: number;
+  /** CURVE keys (from `nbm keygen`); required for a non-loopback --listen */
+  readonly curve?: { publicKey: string; secretKey: string; allowedClients: string[] };
+  /** check that all replicas are bitwise equal every this many steps */
+  readonly hashEvery: number;
+  readonly heartbeatMs: number;
+  readonly timeoutMs: number;
+  /** how long to wait for the expected workers */
+  readonly startTimeoutMs: number;
+  /** the fewest workers the run may continue with */
+  readonly minWorkers: number;
+  /** GPUs to hand out to spawned workers, one each (CUDA_VISIBLE_DEVICES) */
+  readonly gpus?: readonly string[];
+}
+
+/** Raised when replicas that must be identical are not: a bug, never a condition to continue from. */
+export class ReplicaDivergenceError extends Error {
+  constructor(step: number, hashes: Map<string, string>) {
+    super(`replicas diverged at step ${step}: parameter hashes ${[...hashes.entries()].map(([id, h]) => `${id}=${h.slice(0, 12)}`).join(', ')}`);
+    this.name = 'ReplicaDivergenceError';
+  }
+}
+
+interface Member {
+  readonly handle: WorkerHandle;
+  /** tfjs backend and gradient engine the worker reported when configured */
+  readonly backend: string;
+  ringAddress?: string;
+}
+
+const MAX_ATTEMPTS = 5;
+
+export class ClusterExecutor implements StepExecutor {
+  readonly kind = 'cluster';
+  private members: Member[] = [];
+  private readonly joiners: WorkerHandle[] = [];
+  private attempt = 0;
+  private ringDirty = true;
+  private readonly expectedFingerprint: string;
+
+  private constructor(
+    private readonly p: Prepared,
+    private readonly coordinator: Coordinator,
+    private readonly opts: ClusterOptions,
+    private readonly group: LocalWorkerGroup | undefined,
+    private readonly log: (line: string) => void,
+    private readonly run: string,
+  ) {
+    this.expectedFingerprint = fingerprint(p);
+    coordinator.on('join', (h: WorkerHandle) => {
+      this.joiners.push(h);
+      this.log(`worker ${describe(h)} joined; it takes a shard from the next step`);
+    });
+    coordinator.on('lost', (h: WorkerHandle, reason: string) => this.log(`worker ${describe(h)} lost: ${reason}`));
+    coordinator.on('refused', (reason: string) => this.log(`refused a worker: ${reason}`));
+  }
+
+  static factory(opts: ClusterOptions): ExecutorFactory {
+    return async (p, state, log) => {
+      const run = `${p.config.out}#${randomBytes(4).toString('hex')}`;
+      const coordinator = await Coordinator.bind({
+        bind: opts.listen ?? 'tcp://127.0.0.1:*',
+        run,
+        curve: opts.curve,
+        heartbeatMs: opts.heartbeatMs,
+        timeoutMs: opts.timeoutMs,
+        log,
+      });
+      let group: LocalWorkerGroup | undefined;
+      if (opts.spawn && opts.spawn > 0) {
+        if (!opts.workerCommand) throw new Error('spawning workers needs the worker command');
+        const cmd = opts.workerCommand;
+        const common = [...cmd.args, '--connect', coordinator.endpoint, '--heartbeat-ms', String(opts.heartbeatMs), '--timeout-ms', String(opts.timeoutMs)];
+        const gpus = opts.gpus;
+        group = spawnLocalWorkers(opts.spawn, {
+          file: cmd.file,
+          // worker i gets the i-th GPU of --gpus (CUDA_VISIBLE_DEVICES through nbm worker --device)
+          args: gpus ? (i: number) => [...common, '--device', gpus[i]] : common,
+          env: cmd.env,
+        });
+      }
+      log(`coordinator listening on ${coordinator.endpoint}; waiting for ${opts.expect} worker(s)`);
+      const ex = new ClusterExecutor(p, coordinator, opts, group, log, run);
+      try {
+        await coordinator.waitForWorkers(opts.expect, opts.startTimeoutMs);
+        await ex.admitJoiners(state);
+      } catch (e) {
+        await ex.close();
+        throw e;
+      }
+      return ex;
+    };
+  }
+
+  get world(): number {
+    return this.members.length;
+  }
+
+  /** Configures the workers that joined, checks they agree with the run, gives them the state. */
+  private async admitJoiners(state?: TrainState): Promise<void> {
+    if (this.joiners.length === 0) return;
+    const arriving = this.joiners.splice(0).filter((h) => h.alive);
+    const configured: Member[] = [];
+    await Promise.all(
+      arriving.map(async (h) => {
+        try {
+          const r = (await this.coordinator.call(h.id, 'configure', [this.p.config], undefined, { timeoutMs: 300_000 })).value as { fingerprint: string; backend: string; engine: string };
+          if (r.fingerprint !== this.expectedFingerprint) {
+            this.coordinator.drop(h.id, `its model or data differ from the run's (fingerprint ${r.fingerprint} ≠ ${this.expectedFingerprint})`);
+            this.log(`refused worker ${describe(h)}: its model or data differ from the run's`);
+            return;
+          }
+          configured.push({ handle: h, backend: `${r.backend}/${r.engine}` });
+        } catch (e) {
+          this.log(`worker ${describe(h)} failed to configure: ${(e as Error).message}`);
+          this.coordinator.drop(h.id, 'configure failed');
+        }
+      }),
+    );
+    if (configured.length === 0) return;
+    // the state every replica starts from: the coordinator's (initial or restored) or a current replica's
+    let source: { meta: StateMeta; tensors: Record<string, ArrayBufferView> };
+    if (this.members.length > 0) {
+      const got = await this.coordinator.call(this.members[0].handle.id, 'getState', [], undefined, { timeoutMs: 60_000 });
+      source = { meta: got.value as StateMeta, tensors: got.tensors };
+    } else {
+      if (!state) throw new Error('no state to start the workers from');
+      source = encodeState(state);
+    }
+    await Promise.all(configured.map((m) => this.coordinator.call(m.handle.id, 'setState', [source.meta], source.tensors, { timeoutMs: 60_000 })));
+    this.members.push(...configured);
+    this.ringDirty = true;
+    this.writeStatus();
+  }
+
+  /** Forms a fresh ring over the current members (after any change of membership or a failed step). */
+  private async formRing(): Promise<void> {
+    const addresses = await Promise.all(this.members.map((m) => this.coordinator.call(m.handle.id, 'openRing', [], undefined, { timeoutMs: 30_000 })));
+    this.members.forEach((m, i) => (m.ringAddress = addresses[i].value as string));
+    const world = this.members.length;
+    await Promise.all(
+      this.members.map((m, rank) =>
+        this.coordinator.call(m.handle.id, 'connectRing', [{ rank, world, right: this.members[(rank + 1) % world].ringAddress! }], undefined, { timeoutMs: 30_000 }),
+      ),
+    );
+    this.ringDirty = false;
+    this.log(`ring formed with ${world} worker(s)`);
+    this.writeStatus();
+  }
+
+  async step(order: StepOrder): Promise<StepReport> {
+    for (let attempt = 1; ; attempt++) {
+      await this.admitJoiners();
+      this.members = this.members.filter((m) => m.handle.alive);
+      if (this.members.length < this.opts.minWorkers) throw new Error(`only ${this.members.length} worker(s) left, fewer than the ${this.opts.minWorkers} required`);
+      if (this.ringDirty) await this.formRing();
+      const world = this.members.length;
+      const tag = { run: this.run, step: ++this.attempt };
+      const wantHash = this.opts.hashEvery > 0 && (order.globalStep + 1) % this.opts.hashEvery === 0;
+      const timeoutMs = Math.max(this.opts.timeoutMs, 10_000);
+      const calls = this.members.map((m, rank) => {
+        const [first, last] = shardBlocks(order.totalBlocks, world, rank);
+        const call: StepCall = { order, first, last, tag, timeoutMs, hash: wantHash };
+        return this.coordinator.call(m.handle.id, 'step', [call], undefined, { timeoutMs: timeoutMs * 4, step: order.globalStep });
+      });
+      const settled = await Promise.allSettled(calls);
+      const outcomes = new Map<string, CallOutcome>();
+      settled.forEach((s, i) => outcomes.set(this.members[i].handle.id, outcomeOf(s)));
+      const action = decideFailure({ outcomes, attempt, maxAttempts: MAX_ATTEMPTS, minWorkers: this.opts.minWorkers });
+      if (action.kind === 'continue') {
+        const results = settled.map((s) => (s as PromiseFulfilledResult<{ value: unknown }>).value.value as StepResult);
+        if (wantHash) this.checkHashes(order.globalStep + 1, results);
+        return {
+          metrics: results[0].metrics as BatchMetrics,
+          skipped: results[0].skipped,
+          computeMs: Math.max(...results.map((r) => r.computeMs)),
+          reduceMs: Math.max(...results.map((r) => r.reduceMs)),
+          worldSize: world,
+        };
+      }
+      if (action.kind === 'abort') {
+        await this.coordinator.abort(order.globalStep, action.reason).catch(() => {});
+        throw new Error(`step ${order.globalStep}: ${action.reason}`);
+      }
+      for (const id of action.drop) this.coordinator.drop(id, `lost during step ${order.globalStep}`);
+      this.members = this.members.filter((m) => !action.drop.includes(m.handle.id) && m.handle.alive);
+      this.log(`step ${order.globalStep} failed (attempt ${attempt}); redoing it on ${this.members.length} worker(s)`);
+      await Promise.allSettled(this.members.map((m) => this.coordinator.call(m.handle.id, 'rollback', [order.globalStep], undefined, { timeoutMs: 30_000 })));
+      this.ringDirty = true;
+    }
+  }
+
+  private checkHashes(step: number, results: StepResult[]): void {
+    const hashes = new Map(results.map((r, i) => [this.members[i].handle.id, r.hash ?? '']));
+    if (new Set(hashes.values()).size !== 1) throw new ReplicaDivergenceError(step, hashes);
+  }
+
+  async snapshot(position: Position): Promise<TrainState> {
+    const got = await this.coordinator.call(this.members[0].handle.id, 'getState', [], undefined, { timeoutMs: 60_000 });
+    const s = decodeState(this.specs(), got.value as StateMeta, got.tensors);
+    return { ...s, ...position };
+  }
+
+  private specs() {
+    return parameterSpecs(this.p.model);
+  }
+
+  async validate(epoch: number): Promise<BatchMetrics> {
+    return (await this.coordinator.call(this.members[0].handle.id, 'validate', [epoch], undefined, { timeoutMs: 600_000 })).value as BatchMetrics;
+  }
+
+  private writeStatus(): void {
+    const members: MemberStatus[] = this.members.map((m, rank) => ({
+      rank,
+      id: m.handle.id,
+      host: m.handle.info.host,
+      pid: m.handle.info.pid,
+      device: m.handle.info.device,
+      backend: m.backend,
+      lastHeartbeat: new Date(m.handle.lastHeartbeat).toISOString(),
+    }));
+    writeClusterStatus(this.p.config.out, { endpoint: this.coordinator.endpoint, world: members.length, members });
+  }
+
+  async close(): Promise<void> {
+    await this.coordinator.shutdown('training finished').catch(() => {});
+    this.group?.killAll();
+  }
+}
+
+
+function describe(h: WorkerHandle): string {
+  return `${h.info.host}:${h.info.pid}${h.info.device ? ` (${h.info.device})` : ''}`;
+}
+
+function outcomeOf(s: PromiseSettledResult<unknown>): CallOutcome {
+  if (s.status === 'fulfilled') return { kind: 'ok' };
+  const e = s.reason as Error & { code?: string };
+  if (e.name === 'WorkerLostError') return { kind: 'lost' };
+  if (e.name === 'CallTimeoutError') return { kind: 'timeout' };
+  return { kind: 'error', code: e.code ?? e.name, message: e.message };
+}

@@ -1,0 +1,30 @@
+import type { Ring } from '@nbm/collective';
+import type { GradientReducer } from '../update.ts';
+
+/**
+ * The step's reductions over the worker ring. `tag` names the run and the attempt, so frames of an aborted
+ * attempt can never be merged into a retry.
+ */
+export function ringReducer(ring: Ring, tag: { run: string; step: number }, timeoutMs: number): GradientReducer {
+  const opts = { tag, timeoutMs };
+  return {
+    max: async (v) => {
+      const out = v.slice();
+      await ring.allReduce(out, 'max', opts);
+      return out;
+    },
+    sumFixed: async (v) => {
+      await ring.allReduce(v, 'sum', { ...opts, exact: true });
+      return v;
+    },
+    sumFloat: async (v) => {
+      await ring.allReduce(v, 'sum', opts);
+      return v;
+    },
+    sumStats: async (v) => {
+      const out = v.slice();
+      await ring.allReduce(out, 'sum', opts);
+      return out;
+    },
+  };
+}
