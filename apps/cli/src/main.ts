@@ -1,5 +1,6 @@
 import { UsageError } from './errors.ts';
 import { benchCommand } from './commands/bench.ts';
+import { evalCommand } from './commands/eval.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { statusCommand } from './commands/status.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -7,6 +8,7 @@ import { trainCommand, trainHelp } from './commands/train.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   train: { run: trainCommand, summary: 'train an NBM (one process, or a pool of workers)' },
+  eval: { run: evalCommand, summary: 'held-out log-likelihood of a trained model (exact or AIS)' },
   worker: { run: workerCommand, summary: 'serve a coordinator as one worker (one per GPU)' },
   keygen: { run: keygenCommand, summary: 'make CURVE key pairs for a multi-host cluster' },
   status: { run: statusCommand, summary: "a run's progress and its workers" },

@@ -1,0 +1,18 @@
+/**
+ * @nbm/evaluate: the held-out log-likelihood of trained NBMs, and diagnostics.
+ * - log Z(x): exact by Gray-code enumeration over h (nh ≤ 20), or annealed importance sampling with a standard error
+ * - log p(y|x) = −F(y|x) + nh·ln 2 − log Z(x), Gaussian (a density) and Ising (a probability) visible units
+ * - baselines (diagonal Gaussian / independent Bernoullis per class), MSE_bias / MSE_var, min eig(P − WWᵀ)
+ * - `evaluate`: a checkpoint and a split in, an `EvalReport` (eval.json) out
+ */
+export { EvalError } from './errors.ts';
+export { type Conditional, makeConditional, conditionalAt, couplings } from './conditional.ts';
+export { MAX_EXACT_HIDDEN, baseLogZ, exactLogZ } from './exact.ts';
+export { type AisOptions, type AisResult, aisLogZ, aisSchedule } from './ais.ts';
+export { freeEnergy, logLikelihood } from './likelihood.ts';
+export { type SymmetricEigen, symmetricEigen, minEigenvalue, maxCouplingEigenvalue } from './eigen.ts';
+export { type Baseline, type DiagonalFit, BASELINE_MIN_VARIANCE, fitBaseline, diagonalLogLikelihood } from './baseline.ts';
+export { type ContextGroup, type EvalData, type EvalDataSpec, loadEvalData, groupContexts } from './data.ts';
+export { type LoadedModel, type RunSettings, loadModel, resolveCheckpoint } from './run.ts';
+export { type EvaluateOptions, evaluate } from './evaluate.ts';
+export { type EvalReport, type ClassReport, formatReport, writeEvalJson } from './report.ts';
