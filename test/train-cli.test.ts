@@ -21,7 +21,7 @@ describe('nbm train (end to end)', function () {
 
   it('writes every output of a run and its CD loss falls', async () => {
     const out = join(scratch.dir, 'quick');
-    const r = await runNbm(['train', ...QUICK, '--out', out, '--lr', '3e-3']);
+    const r = await runNbm(['train', ...QUICK, '--out', out, '--lr', '3e-3', '--eval-every', '2']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/done: 16 steps/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
@@ -39,10 +39,13 @@ describe('nbm train (end to end)', function () {
     const val = rows.filter((r) => r.kind === 'val');
     expect(train).to.have.length(16);
     expect(val).to.have.length(2);
+    const evals = rows.filter((r) => r.kind === 'eval');
+    expect(evals.map((r) => r.epoch), '--eval-every 2: after epoch 2 only').to.deep.equal(['2']);
+    expect(Number.isFinite(Number(evals[0].loglik_nats))).to.equal(true);
     const first = train.slice(0, 4).reduce((s, r) => s + Number(r.mse_bias), 0) / 4;
     const last = train.slice(-4).reduce((s, r) => s + Number(r.mse_bias), 0) / 4;
     expect(last, 'MSE_bias falls').to.be.below(first);
-    for (const r of rows) for (const k of ['cd_loss', 'mse_bias', 'mse_var']) expect(Number.isFinite(Number(r[k])), `${k} finite`).to.equal(true);
+    for (const r of [...train, ...val]) for (const k of ['cd_loss', 'mse_bias', 'mse_var']) expect(Number.isFinite(Number(r[k])), `${k} finite`).to.equal(true);
   });
 
   it('--resume continues exactly: the same metrics as a run that never stopped', async () => {

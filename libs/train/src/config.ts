@@ -42,6 +42,8 @@ export interface TrainConfig {
   readonly trainExamples: number;
   /** write samples/ and components/ pictures at each epoch end */
   readonly pictures: boolean;
+  /** held-out log-likelihood of the validation split every this many epochs (0: never) */
+  readonly evalEvery: number;
   readonly out: string;
 }
 
@@ -70,6 +72,7 @@ export const PAPER_DEFAULTS: Omit<TrainConfig, 'out'> = {
   valExamples: 0,
   trainExamples: 0,
   pictures: true,
+  evalEvery: 0,
 };
 
 /** The paper's learning rate for Ising visible units. */
@@ -120,5 +123,6 @@ export function validateConfig(c: TrainConfig): void {
   nonNegativeInt('checkpoint-every', c.checkpointEvery);
   nonNegativeInt('val-examples', c.valExamples);
   nonNegativeInt('train-examples', c.trainExamples);
+  nonNegativeInt('eval-every', c.evalEvery);
   if (!c.out) throw new ConfigError('--out must name a run directory');
 }

@@ -9,10 +9,11 @@ import { atomicWriteFileSync } from '@nbm/checkpoint';
 
 export const METRIC_COLUMNS = [
   'kind', 'epoch', 'step', 'cd_loss', 'mse_bias', 'mse_var', 'skipped', 'examples',
-  'samples_per_s', 'compute_ms', 'reduce_ms', 'world_size', 'wall_s',
+  'samples_per_s', 'compute_ms', 'reduce_ms', 'world_size', 'wall_s', 'loglik_nats',
 ] as const;
 export type MetricColumn = (typeof METRIC_COLUMNS)[number];
-export type MetricRow = Record<MetricColumn, string | number>;
+/** One metrics.csv row; `loglik_nats` is only on `eval` rows (--eval-every). */
+export type MetricRow = Omit<Record<MetricColumn, string | number>, 'loglik_nats'> & { loglik_nats?: number };
 /** Columns that measure time: they differ between two runs of the same trajectory. */
 export const TIMING_COLUMNS: readonly MetricColumn[] = ['samples_per_s', 'compute_ms', 'reduce_ms', 'wall_s'];
 
@@ -58,7 +59,7 @@ function formatCell(v: string | number): string {
 
 export function appendMetrics(dir: string, rows: readonly MetricRow[]): void {
   if (rows.length === 0) return;
-  const text = rows.map((r) => METRIC_COLUMNS.map((c) => formatCell(r[c])).join(',')).join('\n') + '\n';
+  const text = rows.map((r) => METRIC_COLUMNS.map((c) => (r[c] === undefined ? '' : formatCell(r[c]!))).join(',')).join('\n') + '\n';
   const file = paths(dir).metrics;
   appendFileSync(file, text);
   const fd = openSync(file, 'r');

@@ -3,6 +3,7 @@
  * (LocalExecutor: every block, identity reducer) or on a pool of workers (cluster/), with the same loop.
  */
 import { selectBackend, type BackendChoice } from '@nbm/backend';
+import { evaluate } from '@nbm/evaluate';
 import { batchesPerEpoch, loadDataset, type Dataset } from '@nbm/data';
 import { parameterCount, type ModelConfig } from '@nbm/model';
 import { validateConfig, type TrainConfig } from './config.ts';
@@ -190,7 +191,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const snap = await executor.snapshot(pos);
       if (cfg.pictures) await writeEpochFigures(dir, epochDone, model, snap.params, data, cfg);
       writeLossPlot(dir);
-      await writeCheckpoint(dir, epochCheckpointName(epochDone), snap, cfg.seed, record);
+      const file = await writeCheckpoint(dir, epochCheckpointName(epochDone), snap, cfg.seed, record);
+      if (cfg.evalEvery > 0 && epochDone % cfg.evalEvery === 0) {
+        const report = await evaluate({ checkpoint: file, split: 'val', limit: cfg.valExamples > 0 ? cfg.valExamples : undefined });
+        pending.push({
+          kind: 'eval', epoch: epochDone, step: pos.globalStep, cd_loss: '', mse_bias: report.mse_bias, mse_var: report.mse_var,
+          skipped: 0, examples: report.examples, samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 0,
+          wall_s: (performance.now() - started) / 1000, loglik_nats: report.loglik_nats,
+        });
+        flush();
+        progress.log(`epoch ${epochDone}: val log-likelihood ${report.loglik_nats.toFixed(2)} ± ${report.loglik_se.toFixed(2)} nats (${report.method})`);
+      }
     }
     if (pos.stepInEpoch > 0) {
       // stopped mid-epoch: keep the exact position so that --resume continues from here
