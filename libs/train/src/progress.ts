@@ -14,6 +14,9 @@ export interface ProgressInfo {
   mseBias: number;
   samplesPerS: number;
   worldSize: number;
+  /** slowest replica's compute and all-reduce time of the step (shown for distributed runs) */
+  computeMs?: number;
+  reduceMs?: number;
 }
 
 function duration(s: number): string {
@@ -60,7 +63,8 @@ export class ProgressBar {
     const line =
       `epoch ${p.epoch + 1}/${p.epochs} ${bar} step ${p.stepInEpoch}/${p.stepsPerEpoch} ` +
       `| CD ${p.cdLoss.toFixed(2)} MSE_bias ${p.mseBias.toFixed(4)} | ${p.samplesPerS.toFixed(0)} samples/s` +
-      `${p.worldSize > 1 ? ` on ${p.worldSize} workers` : ''} | ETA ${duration(eta)}`;
+      `${p.worldSize > 1 ? ` on ${p.worldSize} workers (compute ${(p.computeMs ?? 0).toFixed(0)} ms, all-reduce ${(p.reduceMs ?? 0).toFixed(0)} ms)` : ''}` +
+      ` | ETA ${duration(eta)}`;
     if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
     else this.stream.write(line + '\n');
   }

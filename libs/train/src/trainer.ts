@@ -158,6 +158,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         progress.update({
           epoch: pos.epoch, epochs: cfg.epochs, stepInEpoch: pos.stepInEpoch, stepsPerEpoch: perEpoch, globalStep: pos.globalStep,
           totalSteps: total, cdLoss: report.metrics.cdLoss, mseBias: report.metrics.mseBias, samplesPerS, worldSize: report.worldSize,
+          computeMs: report.computeMs, reduceMs: report.reduceMs,
         });
         if (report.skipped) progress.log(`step ${pos.globalStep - 1}: non-finite loss or gradient, step skipped on every replica`);
         if (pos.globalStep % cfg.logEvery === 0 || pos.stepInEpoch === perEpoch || pos.globalStep === total) {
