@@ -39,6 +39,7 @@ export const TRAIN_FLAGS: readonly FlagDoc[] = [
   { flag: 'val-examples', key: 'valExamples', kind: 'int', help: 'validation examples per epoch end (default 0: all)' },
   { flag: 'train-examples', key: 'trainExamples', kind: 'int', help: 'train on the first N training rows only (default 0: all)' },
   { flag: 'eval-every', key: 'evalEvery', kind: 'int', help: 'held-out log-likelihood of the validation split every E epochs, logged to metrics.csv (default 0: never)' },
+  { flag: 'max-nonfinite', key: 'maxNonFinite', kind: 'int', help: 'stop after M consecutive steps with NaN/Inf loss or gradient, each skipped on every replica (default 5)' },
   { flag: 'no-pictures', kind: 'boolean', help: 'skip samples/ and components/ pictures' },
   { flag: 'config', kind: 'string', help: 'JSON file of settings (e.g. a sweep\'s best.json); flags override it' },
   { flag: 'resume', kind: 'string', help: 'continue the run in DIR from its latest checkpoint (only --epochs/--max-steps may change)' },

@@ -44,6 +44,8 @@ export interface TrainConfig {
   readonly pictures: boolean;
   /** held-out log-likelihood of the validation split every this many epochs (0: never) */
   readonly evalEvery: number;
+  /** stop with an error after this many consecutive steps with a non-finite loss or gradient (each is skipped) */
+  readonly maxNonFinite: number;
   readonly out: string;
 }
 
@@ -73,6 +75,7 @@ export const PAPER_DEFAULTS: Omit<TrainConfig, 'out'> = {
   trainExamples: 0,
   pictures: true,
   evalEvery: 0,
+  maxNonFinite: 5,
 };
 
 /** The paper's learning rate for Ising visible units. */
@@ -124,5 +127,6 @@ export function validateConfig(c: TrainConfig): void {
   nonNegativeInt('val-examples', c.valExamples);
   nonNegativeInt('train-examples', c.trainExamples);
   nonNegativeInt('eval-every', c.evalEvery);
+  positiveInt('max-nonfinite', c.maxNonFinite);
   if (!c.out) throw new ConfigError('--out must name a run directory');
 }

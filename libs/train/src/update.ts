@@ -70,8 +70,8 @@ export async function reduceAndApply(
   totalBlocks: number,
   ny: number,
   reducer: GradientReducer,
-  maxNonFinite = 5,
 ): Promise<StepOutcome> {
+  const maxNonFinite = cfg.maxNonFinite;
   const t0 = performance.now();
   const localStats = sumStats(local.map((b) => b.stats));
   const maxAbs = blockMaxAbs(local, layout);
