@@ -1,6 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+/** Low-level file primitives of the streaming .npy writer (whole-file atomic writes: @nbm/checkpoint). */
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
 /** Writes all of `bytes` to `fd` at `position`, looping over short writes. */
 export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
@@ -21,32 +20,4 @@ export function fsyncDirectory(dir: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-/**
- * Writes a file atomically: the chunks go to a temporary file in the same directory, which is fsynced and then
- * renamed over `path`, and the directory is fsynced. Readers see the old file or the new one, never a part.
- * On any error the temporary file is removed and `path` is untouched.
- */
-export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx');
-  let open = true;
-  try {
-    let position = 0;
-    for (const chunk of chunks) {
-      writeFully(fd, chunk, position);
-      position += chunk.length;
-    }
-    fsyncSync(fd);
-    open = false;
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (open) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDirectory(dir);
 }

@@ -9,7 +9,6 @@ export { DataFileError } from './errors.ts';
 export { type NpyArray, type NpyWritable, readNpy, writeNpy } from './npy.ts';
 export type { NpyDtype } from './npy-format.ts';
 export { NpyAppender, type NpyAppenderOptions } from './npy-appender.ts';
-export { writeFileAtomic } from './atomic.ts';
 export { type IdxArray, readIdx } from './idx.ts';
 export { type Dataset, type SplitName, type ValueTransform, SPLIT_ID, gatherRows } from './dataset.ts';
 export { type TrainValSplit, trainValSplit } from './split.ts';

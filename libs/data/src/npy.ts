@@ -10,7 +10,7 @@ import {
   parseNpyHeader,
   shapeRepr,
 } from './npy-format.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { atomicWriteFileSync } from '@nbm/checkpoint';
 
 /** An array read from an `.npy` file, C order: element (i, j) of a 2-D array is `data[i * shape[1] + j]`. */
 export type NpyArray =
@@ -195,7 +195,7 @@ export function writeNpy(path: string, data: NpyWritable, shape: readonly number
   }
   const header = encodeNpyHeader(DESCR_OF[dtype], shape);
   try {
-    writeFileAtomic(path, [header, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]);
+    atomicWriteFileSync(path, Buffer.concat([header, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]));
   } catch (e) {
     throw fileSystemError(path, 'write', e);
   }
