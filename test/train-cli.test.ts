@@ -111,3 +111,32 @@ describe('nbm train (end to end)', function () {
     });
   });
 });
+
+describe('nbm train: SIGTERM (preemption)', function () {
+  this.timeout(300_000);
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+
+  it('checkpoints after the step in flight, exits 143, and --resume ends where an uninterrupted run does', async () => {
+    const { spawn } = await import('node:child_process');
+    const { NBM_BIN } = await import('./helpers.ts');
+    const args = [...QUICK, '--no-pictures', '--epochs', '3'];
+    const straight = join(scratch.dir, 'straight');
+    expect((await runNbm(['train', ...args, '--out', straight])).code).to.equal(0);
+    const dir = join(scratch.dir, 'preempted');
+    const child = spawn(process.execPath, [NBM_BIN, 'train', ...args, '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const exit = new Promise<number | null>((r) => child.on('close', r));
+    const metrics = join(dir, 'metrics.csv');
+    for (let i = 0; i < 600 && !(existsSync(metrics) && readFileSync(metrics, 'utf8').trim().split('\n').length > 4); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await exit, err).to.equal(143);
+    expect(err).to.match(/checkpoint .* written, continue with --resume/);
+    const r = await runNbm(['train', '--resume', dir, '--quiet']);
+    expect(r.code, r.stderr).to.equal(0);
+    const { loadCheckpoint } = await import('@nbm/checkpoint');
+    const [a, b] = await Promise.all([loadCheckpoint(join(straight, 'checkpoints', 'epoch-003.safetensors')), loadCheckpoint(join(dir, 'checkpoints', 'epoch-003.safetensors'))]);
+    a.params.forEach((p, i) => expect(Buffer.from(p.data.buffer).equals(Buffer.from(b.params[i].data.buffer)), p.name).to.equal(true));
+  });
+});

@@ -1,6 +1,7 @@
 import { UsageError } from './errors.ts';
 import { benchCommand } from './commands/bench.ts';
 import { evalCommand } from './commands/eval.ts';
+import { infraCommand } from './commands/infra.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { statusCommand } from './commands/status.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summa
   worker: { run: workerCommand, summary: 'serve a coordinator as one worker (one per GPU)' },
   keygen: { run: keygenCommand, summary: 'make CURVE key pairs for a multi-host cluster' },
   status: { run: statusCommand, summary: "a run's progress and its workers" },
+  infra: { run: infraCommand, summary: 'cluster launch: nbm infra k8s --workers N --image IMG > job.yaml' },
   bench: { run: benchCommand, summary: 'benchmarks: step (ours vs PyTorch), allreduce, …' },
 };
 

@@ -1,5 +1,5 @@
 export { PAPER_DEFAULTS, ISING_LR, ConfigError, validateConfig, type TrainConfig, type DatasetName, type KernelRequest, type ReduceMode } from './config.ts';
-export { train, prepare, runRecord, localExecutor, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
+export { train, prepare, runRecord, localExecutor, StoppedError, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
 export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 export { blockRanges, shardBlocks } from './plan.ts';
 export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';

@@ -34,6 +34,16 @@ export interface TrainOptions {
   readonly stream?: NodeJS.WriteStream;
   /** runs the steps (default: in this process) */
   readonly executor?: ExecutorFactory;
+  /** when aborted (SIGTERM, Ctrl-C, a scheduler's preemption), the run checkpoints after the step in flight and stops */
+  readonly stop?: AbortSignal;
+}
+
+/** The run stopped on request after writing a checkpoint; `--resume` continues it exactly. */
+export class StoppedError extends Error {
+  constructor(readonly step: number, readonly checkpoint: string) {
+    super(`stopped at step ${step} on request; checkpoint ${checkpoint} written, continue with --resume`);
+    this.name = 'StoppedError';
+  }
 }
 
 export interface TrainResult {
@@ -172,6 +182,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (cfg.checkpointEvery > 0 && pos.globalStep % cfg.checkpointEvery === 0 && pos.stepInEpoch < perEpoch) {
           await checkpoint(stepCheckpointName(pos.globalStep));
         }
+        // stop requested mid-epoch: checkpoint here (at an epoch's end, the epoch checkpoint below serves)
+        if (opts.stop?.aborted && pos.globalStep < total && pos.stepInEpoch < perEpoch) {
+          const name = stepCheckpointName(pos.globalStep);
+          await checkpoint(name);
+          throw new StoppedError(pos.globalStep, name);
+        }
       }
       if (pos.stepInEpoch < perEpoch) break; // stopped by --max-steps inside an epoch
       // the epoch is complete: validate, draw, checkpoint
@@ -193,6 +209,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (cfg.pictures) await writeEpochFigures(dir, epochDone, model, snap.params, data, cfg);
       writeLossPlot(dir);
       const file = await writeCheckpoint(dir, epochCheckpointName(epochDone), snap, cfg.seed, record);
+      if (opts.stop?.aborted && pos.globalStep < total) {
+        flush();
+        throw new StoppedError(pos.globalStep, epochCheckpointName(epochDone));
+      }
       if (cfg.evalEvery > 0 && epochDone % cfg.evalEvery === 0) {
         const report = await evaluate({ checkpoint: file, split: 'val', limit: cfg.valExamples > 0 ? cfg.valExamples : undefined });
         pending.push({

@@ -22,7 +22,8 @@ The same request gives byte-identical files whatever --workers and --chunk are, 
   --workers N            spawn N local worker processes and share the chunks among them
   --chunk N              rows per unit of work and of writing (default ${DEFAULT_CHUNK}; a multiple of --block-size)
   --block-size N         rows per model evaluation; part of the request (default ${DEFAULT_BLOCK_SIZE})
-  --backend NAME         auto | tensorflow | wasm | cpu (default auto; part of the request: it decides the bits)
+  --backend NAME         auto | tensorflow | wasm | cpu; part of the request, since it decides the bits (default
+                         auto: tensorflow if installed, else wasm, chosen without a timing probe)
   --no-pictures          skip grid.png and components.png
   --heartbeat-ms N       worker heartbeat interval (default 1000)
   --timeout-ms N         a worker silent this long is lost and its chunk reassigned (default 10000)

@@ -1,4 +1,4 @@
-import { ClusterExecutor, ConfigError, readRunConfig, train } from '@nbm/train';
+import { ClusterExecutor, ConfigError, StoppedError, readRunConfig, train } from '@nbm/train';
 import { CLUSTER_FLAGS, clusterOptionSpec, resolveClusterOptions } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags } from '../options.ts';
@@ -32,12 +32,22 @@ export async function trainCommand(args: string[]): Promise<number> {
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);
   }
+  // SIGTERM (a scheduler's preemption) or Ctrl-C: finish the step in flight, checkpoint, stop; a second one exits now
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    console.error(`\n${signal}: stopping after the current step (a checkpoint will be written); send it again to exit at once`);
+    stop.abort(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     const result = await train({
       config,
       resume: Boolean(resumeDir),
       quiet: Boolean(values.quiet),
       executor: cluster ? ClusterExecutor.factory(cluster) : undefined,
+      stop: stop.signal,
     });
     const v = result.lastVal;
     console.log(
@@ -47,6 +57,13 @@ export async function trainCommand(args: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof StoppedError) {
+      console.error(`nbm train: ${e.message}`);
+      return 128 + (stop.signal.reason === 'SIGINT' ? 2 : 15);
+    }
     throw e;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
 }
