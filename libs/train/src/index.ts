@@ -20,6 +20,8 @@ export {
   truncateMetrics,
   METRIC_COLUMNS,
   TIMING_COLUMNS,
+  epochCheckpointName,
+  stepCheckpointName,
   type MetricRow,
 } from './run-dir.ts';
 export { type StepExecutor, type StepOrder, type StepReport, type Position } from './executor.ts';

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { isLoopbackEndpoint, loadKeys, runWorker } from '@nbm/runtime';
+import { sweepWorker } from '@nbm/sweep';
 import { trainingWorker } from '@nbm/train';
 import { UsageError } from '../errors.ts';
 import { intFlag, parseFlags } from '../options.ts';
@@ -70,7 +71,8 @@ export async function workerCommand(args: string[]): Promise<number> {
     const end = await runWorker({
       connect,
       info: { host: hostname(), device, backend: 'unconfigured', configHash: 'nbm-train/1' },
-      methods: worker.methods,
+      // one worker process serves training steps and whole sweep trials alike
+      methods: { ...worker.methods, ...sweepWorker().methods },
       curve: keys,
       heartbeatMs: intFlag(values, 'heartbeat-ms'),
       timeoutMs: intFlag(values, 'timeout-ms'),
