@@ -3,6 +3,7 @@ import { benchCommand } from './commands/bench.ts';
 import { evalCommand } from './commands/eval.ts';
 import { infraCommand } from './commands/infra.ts';
 import { keygenCommand } from './commands/keygen.ts';
+import { sampleCommand } from './commands/sample.ts';
 import { statusCommand } from './commands/status.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -10,6 +11,7 @@ import { trainCommand, trainHelp } from './commands/train.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; summary: string }> = {
   train: { run: trainCommand, summary: 'train an NBM (one process, or a pool of workers)' },
+  sample: { run: sampleCommand, summary: 'draw samples from a trained model in bulk (one process, or a pool of workers)' },
   sweep: { run: sweepCommand, summary: 'hyperparameter sweeps (grid/random, ASHA) over a worker pool' },
   eval: { run: evalCommand, summary: 'held-out log-likelihood of a trained model (exact or AIS)' },
   worker: { run: workerCommand, summary: 'serve a coordinator as one worker (one per GPU)' },

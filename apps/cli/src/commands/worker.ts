@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { isLoopbackEndpoint, loadKeys, runWorker } from '@nbm/runtime';
+import { samplingWorker } from '@nbm/sample';
 import { sweepWorker } from '@nbm/sweep';
 import { trainingWorker } from '@nbm/train';
 import { UsageError } from '../errors.ts';
@@ -66,13 +67,14 @@ export async function workerCommand(args: string[]): Promise<number> {
     ringCurve: keys ? { publicKey: keys.publicKey, secretKey: keys.secretKey, serverKey: keys.publicKey } : undefined,
     log: say,
   });
+  const sampler = samplingWorker();
   const device = values.device !== undefined ? `cuda:${values.device}` : process.env.CUDA_VISIBLE_DEVICES ? `cuda:${process.env.CUDA_VISIBLE_DEVICES}` : 'cpu';
   try {
     const end = await runWorker({
       connect,
       info: { host: hostname(), device, backend: 'unconfigured', configHash: 'nbm-train/1' },
-      // one worker process serves training steps and whole sweep trials alike
-      methods: { ...worker.methods, ...sweepWorker().methods },
+      // one worker process serves training steps, sampling chunks and whole sweep trials alike
+      methods: { ...worker.methods, ...sampler.methods, ...sweepWorker().methods },
       curve: keys,
       heartbeatMs: intFlag(values, 'heartbeat-ms'),
       timeoutMs: intFlag(values, 'timeout-ms'),
@@ -82,5 +84,6 @@ export async function workerCommand(args: string[]): Promise<number> {
     return 0;
   } finally {
     worker.close();
+    sampler.close();
   }
 }

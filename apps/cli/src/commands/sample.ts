@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import type { BackendRequest } from '@nbm/backend';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK, DEFAULT_PER_CLASS, DEFAULT_SEED, SampleError, runSampleJob, type SampleSpec } from '@nbm/sample';
+import { UsageError } from '../errors.ts';
+import { intFlag, parseFlags } from '../options.ts';
+import { NBM_BIN } from '../paths.ts';
+
+export const SAMPLE_HELP = `nbm sample --checkpoint RUN[/checkpoints/FILE] (--classes 0-9 [--per-class N] | --contexts x.npy) --out DIR [options]
+draws samples y ~ p(y|x) from a trained NBM into DIR: samples.npy float32 (count, ny), contexts.npy float32
+(count, nx), sample.json, and for image data with --classes grid.png and components.png.
+The same request gives byte-identical files whatever --workers and --chunk are, and after any interruption
+(files stay *.partial until complete; finish them with --resume).
+  --checkpoint PATH      a run directory (its latest checkpoint) or a checkpoint file
+  --classes LIST         one-hot class contexts, e.g. 0-9 or 1,3,5 (rows class by class, in this order)
+  --per-class N          samples per class with --classes (default ${DEFAULT_PER_CLASS})
+  --contexts FILE        an .npy of contexts (rows, nx): one sample per row
+  --gibbs-steps K        Gibbs steps per chain, started at y = mu(x) (default: the k the model was trained with)
+  --seed S               integer seed in [0, 2^53) (default ${DEFAULT_SEED})
+  --denoise              return the noise-free last visible state (as the paper's pictures)
+  --out DIR              the job's directory (must be new or empty, unless --resume)
+  --resume               finish the interrupted job in --out DIR (other request flags are optional and must agree)
+  --workers N            spawn N local worker processes and share the chunks among them
+  --chunk N              rows per unit of work and of writing (default ${DEFAULT_CHUNK}; a multiple of --block-size)
+  --block-size N         rows per model evaluation; part of the request (default ${DEFAULT_BLOCK_SIZE})
+  --backend NAME         auto | tensorflow | wasm | cpu; part of the request, since it decides the bits (default
+                         auto: tensorflow if installed, else wasm, chosen without a timing probe)
+  --no-pictures          skip grid.png and components.png
+  --heartbeat-ms N       worker heartbeat interval (default 1000)
+  --timeout-ms N         a worker silent this long is lost and its chunk reassigned (default 10000)
+  --quiet                no progress output`;
+
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** `nbm sample`: returns the exit code (bad input is a UsageError: exit 2, one line, nothing complete on disk). */
+export async function sampleCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(
+    args,
+    {
+      checkpoint: { type: 'string' },
+      classes: { type: 'string' },
+      'per-class': { type: 'string' },
+      contexts: { type: 'string' },
+      'gibbs-steps': { type: 'string' },
+      seed: { type: 'string' },
+      denoise: { type: 'boolean' },
+      out: { type: 'string' },
+      resume: { type: 'boolean' },
+      workers: { type: 'string' },
+      chunk: { type: 'string' },
+      'block-size': { type: 'string' },
+      backend: { type: 'string' },
+      'no-pictures': { type: 'boolean' },
+      'heartbeat-ms': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    'sample',
+  );
+  if (values.help) {
+    console.log(SAMPLE_HELP);
+    return 0;
+  }
+  const out = values.out as string | undefined;
+  if (!out) throw new UsageError('--out DIR is required: where samples.npy and the rest go');
+  const backend = values.backend as string | undefined;
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got '${backend}'`);
+  const spec: SampleSpec = {
+    checkpoint: values.checkpoint as string | undefined,
+    classes: values.classes as string | undefined,
+    perClass: intFlag(values, 'per-class'),
+    contexts: values.contexts as string | undefined,
+    gibbsSteps: intFlag(values, 'gibbs-steps'),
+    seed: intFlag(values, 'seed'),
+    denoise: values.denoise ? true : undefined,
+    blockSize: intFlag(values, 'block-size'),
+    backend: backend as BackendRequest | undefined,
+  };
+  const workers = intFlag(values, 'workers');
+  try {
+    const result = await runSampleJob(spec, {
+      out: resolve(out),
+      resume: Boolean(values.resume),
+      chunk: intFlag(values, 'chunk'),
+      workers,
+      workerCommand: workers !== undefined ? { file: NBM_BIN, args: ['worker'] } : undefined,
+      heartbeatMs: intFlag(values, 'heartbeat-ms'),
+      timeoutMs: intFlag(values, 'timeout-ms'),
+      pictures: !values['no-pictures'],
+      quiet: Boolean(values.quiet),
+    });
+    if (result.status === 'already-complete') {
+      console.log(`done: ${out} already holds the finished job (sample.json); nothing to resume`);
+      return 0;
+    }
+    const m = result.manifest;
+    console.log(
+      `done: ${m.shapes.samples[0]} samples of ${m.shapes.samples[1]} values in ${out} | ` +
+        `${m.drawnThisSession} drawn in ${m.seconds.toFixed(1)} s (${m.samplesPerSecond.toFixed(1)} samples/s on ${m.workers} worker(s), ${m.request.backend})`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof SampleError) throw new UsageError(e.message);
+    throw e;
+  }
+}

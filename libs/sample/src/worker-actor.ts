@@ -1,0 +1,103 @@
+/**
+ * The sampling actor a worker process serves (next to training's, in the same `nbm worker`): the coordinator
+ * loads the model into it once per job with `sampleLoad`, then calls `sampleChunk` for chunk after chunk.
+ */
+import type { BackendRequest } from '@nbm/backend';
+import { parameterSpecs, sizeOf, type ModelConfig, type Parameters } from '@nbm/model';
+import type { ActorMethod, CallContext, TypedArray } from '@nbm/runtime';
+import { activateSampleBackend } from './backend.ts';
+import { parametersHash } from './checkpoint.ts';
+import { sampleRange, type DrawSettings } from './compute.ts';
+
+/** Arguments of `sampleLoad`; the parameters travel as tensors `p0` … `p{n−1}` in parameterSpecs order. */
+export interface SampleLoad {
+  /** names the job: chunk calls must carry it */
+  readonly job: string;
+  readonly model: ModelConfig;
+  /** parametersHash of the parameters: checked on arrival */
+  readonly hash: string;
+  readonly settings: DrawSettings;
+  /** the backend to sample on; the coordinator resolves `auto` once so that every worker uses the same */
+  readonly backend: BackendRequest;
+}
+
+/** What `sampleLoad` answers: the backend it activated (its name decides the bits: all workers must agree). */
+export interface SampleLoaded {
+  readonly backend: string;
+  readonly reason: string;
+}
+
+/** Arguments of `sampleChunk`; the contexts travel as tensor `x`: (count, nx). It answers tensor `y`: (count, ny). */
+export interface SampleChunkCall {
+  readonly job: string;
+  /** global index of the first row; starts a block */
+  readonly first: number;
+  readonly count: number;
+}
+
+/** Rebuilds the parameters from their wire form, checking every size and the hash. */
+function receiveParameters(load: SampleLoad, tensors: Record<string, TypedArray>): Parameters {
+  const specs = parameterSpecs(load.model);
+  const values = specs.map((s, i) => {
+    const t = tensors[`p${i}`];
+    if (!(t instanceof Float32Array)) throw new Error(`sampleLoad: parameter p${i} (${s.name}) is missing or not float32`);
+    if (t.length !== sizeOf(s.shape)) throw new Error(`sampleLoad: parameter p${i} (${s.name}) has ${t.length} values, expected ${sizeOf(s.shape)}`);
+    return t.slice();
+  });
+  const params = { specs, values };
+  const hash = parametersHash(params);
+  if (hash !== load.hash) throw new Error(`sampleLoad: the parameters arrived with hash ${hash.slice(0, 12)}, expected ${load.hash.slice(0, 12)}`);
+  return params;
+}
+
+/** The parameters as `sampleLoad` tensors. */
+export function parameterTensorsOf(params: Parameters): Record<string, Float32Array> {
+  return Object.fromEntries(params.values.map((v, i) => [`p${i}`, v]));
+}
+
+class SamplingActor {
+  private loaded?: { load: SampleLoad; params: Parameters };
+
+  async load(load: SampleLoad, tensors: Record<string, TypedArray>): Promise<SampleLoaded> {
+    const params = receiveParameters(load, tensors);
+    const backend = await activateSampleBackend(load.backend);
+    this.loaded = { load, params };
+    return { backend: backend.name, reason: backend.reason };
+  }
+
+  async chunk(call: SampleChunkCall, tensors: Record<string, TypedArray>, signal: AbortSignal): Promise<Float32Array> {
+    if (!this.loaded) throw new Error('sampleChunk before sampleLoad');
+    const { load, params } = this.loaded;
+    if (call.job !== load.job) throw new Error(`sampleChunk for job ${call.job}, but job ${load.job} is loaded`);
+    const x = tensors.x;
+    if (!(x instanceof Float32Array) || x.length !== call.count * load.model.nx) {
+      throw new Error(`sampleChunk: tensor x must be float32 (count, nx) = (${call.count}, ${load.model.nx})`);
+    }
+    return sampleRange(load.model, params, x, call.first, load.settings, signal);
+  }
+
+  unload(): void {
+    this.loaded = undefined;
+  }
+}
+
+/**
+ * The sampling actor's methods as the runtime serves them: `sampleLoad`, `sampleChunk`, `sampleUnload`.
+ * Their names do not collide with the training actor's, so one worker can serve both tables:
+ * `runWorker({ methods: { ...trainingWorker(o).methods, ...samplingWorker().methods }, … })`.
+ */
+export function samplingWorker(): { methods: Record<string, ActorMethod>; close: () => void } {
+  const actor = new SamplingActor();
+  const methods: Record<string, ActorMethod> = {
+    sampleLoad: async ([load], tensors) => ({ value: await actor.load(load as SampleLoad, tensors) }),
+    sampleChunk: async ([call], tensors, ctx: CallContext) => {
+      const y = await actor.chunk(call as SampleChunkCall, tensors, ctx.signal);
+      return { value: { first: (call as SampleChunkCall).first, count: (call as SampleChunkCall).count }, frames: { y } };
+    },
+    sampleUnload: () => {
+      actor.unload();
+      return { value: true };
+    },
+  };
+  return { methods, close: () => actor.unload() };
+}
