@@ -7,6 +7,7 @@ export { reduceAndApply, localReducer, adamwConfigOf, NonFiniteError, type Gradi
 export { shardGradients, readBlocks, type StepSpec } from './shard.ts';
 export { initialState, modelConfigOf, type TrainState } from './state.ts';
 export { chooseEngine, type EngineChoice } from './engines.ts';
+export { jsOps, nativeOps, type StepOps } from './ops.ts';
 export { writeCheckpoint, latestCheckpoint, restoreState } from './checkpoints.ts';
 export { validationMetrics } from './validate.ts';
 export { ProgressBar, type ProgressInfo } from './progress.ts';

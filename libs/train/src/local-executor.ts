@@ -2,6 +2,7 @@ import type { Dataset } from '@nbm/data';
 import type { GradientEngine, ModelConfig } from '@nbm/model';
 import type { TrainConfig } from './config.ts';
 import type { Position, StepExecutor, StepOrder, StepReport } from './executor.ts';
+import type { StepOps } from './ops.ts';
 import { gradientLayout } from './reduce.ts';
 import { shardGradients } from './shard.ts';
 import { stepRows } from './step-rows.ts';
@@ -18,6 +19,7 @@ export class LocalExecutor implements StepExecutor {
     private readonly cfg: TrainConfig,
     private readonly model: ModelConfig,
     private readonly engine: GradientEngine,
+    private readonly ops: StepOps,
     private readonly train: Dataset,
     private readonly val: Dataset,
     private readonly state: TrainState,
@@ -31,7 +33,7 @@ export class LocalExecutor implements StepExecutor {
     const t0 = performance.now();
     const grads = shardGradients(this.engine, this.state.params, this.train, spec, 0, order.totalBlocks);
     const computeMs = performance.now() - t0;
-    const out = await reduceAndApply(this.state, grads, this.cfg, this.layout, order.examples, order.totalBlocks, this.model.ny, localReducer);
+    const out = await reduceAndApply(this.state, grads, this.cfg, this.layout, order.examples, order.totalBlocks, this.model.ny, localReducer, this.ops);
     this.state.epoch = order.epoch;
     this.state.stepInEpoch = order.stepInEpoch + 1;
     return { metrics: out.metrics, skipped: out.skipped, computeMs, reduceMs: out.reduceMs, worldSize: 1 };

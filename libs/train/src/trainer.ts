@@ -113,7 +113,7 @@ function totalSteps(cfg: TrainConfig, perEpoch: number): number {
 /** Starts the executor that runs the steps: this process, or a pool of workers (cluster/). */
 export type ExecutorFactory = (p: Prepared, state: TrainState, log: (line: string) => void) => Promise<StepExecutor>;
 
-export const localExecutor: ExecutorFactory = async (p, state) => new LocalExecutor(p.config, p.model, p.engine.engine, p.train, p.val, state);
+export const localExecutor: ExecutorFactory = async (p, state) => new LocalExecutor(p.config, p.model, p.engine.engine, p.engine.ops, p.train, p.val, state);
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const p = await prepare(opts.config);

@@ -2,10 +2,11 @@
  * The collective half of a training step: combine block gradients (local ones plus, when distributed, the other
  * workers' through a `GradientReducer`), decide on non-finite steps together, and apply AdamW.
  */
-import { adamwStep, type AdamWConfig, type BlockGradient, type BlockStats } from '@nbm/model';
+import type { AdamWConfig, BlockGradient, BlockStats } from '@nbm/model';
 import type { TrainConfig } from './config.ts';
 import { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
-import { blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
+import { jsOps, type StepOps } from './ops.ts';
+import { fixedExponents, type GradientLayout } from './reduce.ts';
 import type { TrainState } from './state.ts';
 
 /** The all-reduce operations a step needs. In one process each is the identity. */
@@ -70,11 +71,12 @@ export async function reduceAndApply(
   totalBlocks: number,
   ny: number,
   reducer: GradientReducer,
+  ops: StepOps = jsOps,
 ): Promise<StepOutcome> {
   const maxNonFinite = cfg.maxNonFinite;
   const t0 = performance.now();
   const localStats = sumStats(local.map((b) => b.stats));
-  const maxAbs = blockMaxAbs(local, layout);
+  const maxAbs = ops.blockMaxAbs(local, layout);
   // one MAX reduction carries the per-tensor bounds and the non-finite flag
   const bounds = new Float64Array(maxAbs.length + 1);
   bounds.set(maxAbs);
@@ -96,14 +98,14 @@ export async function reduceAndApply(
   let mean: Float32Array[];
   if (cfg.reduce === 'exact') {
     const exponents = fixedExponents(globalBounds.subarray(0, maxAbs.length), totalBlocks);
-    const sum = await reducer.sumFixed(fixedSum(local, exponents, layout));
-    mean = meanFromFixed(sum, exponents, layout, examples);
+    const sum = await reducer.sumFixed(ops.fixedSum(local, exponents, layout));
+    mean = ops.meanFromFixed(sum, exponents, layout, examples);
   } else {
-    const sum = await reducer.sumFloat(floatSum(local, layout));
-    mean = meanFromFloat(sum, layout, examples);
+    const sum = await reducer.sumFloat(ops.floatSum(local, layout));
+    mean = ops.meanFromFloat(sum, layout, examples);
   }
   const reduceMs = performance.now() - t0;
-  adamwStep(state.params, mean, state.optimizer, adamwConfigOf(cfg));
+  ops.adamwStep(state.params, mean, state.optimizer, adamwConfigOf(cfg));
   state.globalStep += 1;
   return { metrics, skipped: false, reduceMs };
 }

@@ -108,7 +108,7 @@ class TrainingActor {
     const grads = shardGradients(p.engine.engine, state.params, p.train, spec, call.first, call.last);
     const computeMs = performance.now() - t0;
     const reducer = ringReducer(this.ring, call.tag, call.timeoutMs);
-    const out = await reduceAndApply(state, grads, p.config, layout, call.order.examples, call.order.totalBlocks, p.model.ny, reducer);
+    const out = await reduceAndApply(state, grads, p.config, layout, call.order.examples, call.order.totalBlocks, p.model.ny, reducer, p.engine.ops);
     state.epoch = call.order.epoch;
     state.stepInEpoch = call.order.stepInEpoch + 1;
     const result: StepResult = { metrics: out.metrics, skipped: out.skipped, computeMs, reduceMs: out.reduceMs };

@@ -1,0 +1,1092 @@
+// N-API glue of the nbm kernels: argument checking, memory, the thread pool and the choice of instruction-set
+// tier. The math is in kernel.inc. Exports (all synchronous; see src/addon.ts for the typed view):
+//   info()                                   → { tiers: string[] }   (best first)
+//   draw(kind, seed, stream, a, b, c, n, tier) → Uint32Array | Float32Array   kind: 'bits' | 'uniform' | 'normal'
+//   chain(args)                              → { y, hTrace?, yTrace? }
+//   blockGradients(args)                     → [{ grads: Float32Array[10], stats }]
+//   adamw(p, g, m, v, k, threads, tier)      → undefined (p, m, v updated in place)
+//   reduce(kind, …)                          → block reductions of @nbm/train (see Reduce)
+#include <node_api.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "isa.h"
+#include "pool.h"
+
+namespace nbm {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors and N-API helpers
+// ---------------------------------------------------------------------------------------------------------
+
+/** An error for JavaScript: a RangeError or TypeError with a message that names the argument. */
+struct ArgError {
+  bool range;
+  std::string message;
+};
+
+[[noreturn]] void typeError(const std::string& m) { throw ArgError{false, m}; }
+[[noreturn]] void rangeError(const std::string& m) { throw ArgError{true, m}; }
+
+void check(napi_env env, napi_status s, const char* what) {
+  if (s != napi_ok) {
+    const napi_extended_error_info* info = nullptr;
+    napi_get_last_error_info(env, &info);
+    throw std::runtime_error(std::string("N-API call failed (") + what +
+                             "): " + (info && info->error_message ? info->error_message : "unknown"));
+  }
+}
+
+napi_value prop(napi_env env, napi_value obj, const char* name) {
+  napi_value v;
+  check(env, napi_get_named_property(env, obj, name, &v), name);
+  return v;
+}
+
+napi_valuetype typeOf(napi_env env, napi_value v) {
+  napi_valuetype t;
+  check(env, napi_typeof(env, v, &t), "typeof");
+  return t;
+}
+
+double number(napi_env env, napi_value v, const std::string& name) {
+  if (typeOf(env, v) != napi_number) typeError(name + " must be a number");
+  double d;
+  check(env, napi_get_value_double(env, v, &d), "number");
+  return d;
+}
+
+uint32_t u32(napi_env env, napi_value v, const std::string& name) {
+  double d = number(env, v, name);
+  if (!(d >= 0 && d <= 4294967295.0 && std::floor(d) == d))
+    rangeError(name + " must be an integer in [0, 4294967295], got " + std::to_string(d));
+  return static_cast<uint32_t>(d);
+}
+
+int positiveInt(napi_env env, napi_value v, const std::string& name, int max = 1 << 30) {
+  double d = number(env, v, name);
+  if (!(d >= 1 && d <= max && std::floor(d) == d))
+    rangeError(name + " must be an integer in [1, " + std::to_string(max) + "], got " + std::to_string(d));
+  return static_cast<int>(d);
+}
+
+bool boolean(napi_env env, napi_value v, const std::string& name) {
+  napi_valuetype t = typeOf(env, v);
+  if (t == napi_undefined) return false;
+  if (t != napi_boolean) typeError(name + " must be a boolean");
+  bool b;
+  check(env, napi_get_value_bool(env, v, &b), "bool");
+  return b;
+}
+
+std::string str(napi_env env, napi_value v, const std::string& name) {
+  if (typeOf(env, v) != napi_string) typeError(name + " must be a string");
+  size_t len;
+  check(env, napi_get_value_string_utf8(env, v, nullptr, 0, &len), "string");
+  std::string s(len, '\0');
+  check(env, napi_get_value_string_utf8(env, v, &s[0], len + 1, &len), "string");
+  return s;
+}
+
+template <typename T>
+T* typedArray(napi_env env, napi_value v, napi_typedarray_type want, size_t length, const std::string& name) {
+  bool is;
+  check(env, napi_is_typedarray(env, v, &is), "is_typedarray");
+  const char* wantName = want == napi_float32_array ? "Float32Array" : "Uint32Array";
+  if (!is) typeError(name + " must be a " + wantName);
+  napi_typedarray_type type;
+  size_t len;
+  void* data;
+  check(env, napi_get_typedarray_info(env, v, &type, &len, &data, nullptr, nullptr), "typedarray_info");
+  if (type != want) typeError(name + " must be a " + wantName);
+  if (len != length)
+    rangeError(name + " must have " + std::to_string(length) + " elements, got " + std::to_string(len));
+  return static_cast<T*>(data);
+}
+
+template <typename T>
+napi_value newTypedArray(napi_env env, napi_typedarray_type type, size_t n, T** data) {
+  napi_value buf, arr;
+  void* raw;
+  check(env, napi_create_arraybuffer(env, n * sizeof(T), &raw, &buf), "create_arraybuffer");
+  check(env, napi_create_typedarray(env, type, n, buf, 0, &arr), "create_typedarray");
+  *data = static_cast<T*>(raw);
+  return arr;
+}
+
+napi_value num(napi_env env, double d) {
+  napi_value v;
+  check(env, napi_create_double(env, d, &v), "create_double");
+  return v;
+}
+
+void setProp(napi_env env, napi_value obj, const char* name, napi_value v) {
+  check(env, napi_set_named_property(env, obj, name, v), name);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tiers
+// ---------------------------------------------------------------------------------------------------------
+
+std::vector<const KernelOps*> availableTiers() {
+  std::vector<const KernelOps*> t;
+#if defined(NBM_X86_TIERS)
+  __builtin_cpu_init();
+  const bool fma = __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2");
+  if (fma && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    t.push_back(&isa_avx512::ops);
+  if (fma) t.push_back(&isa_avx2::ops);
+#endif
+  t.push_back(&isa_generic::ops);
+  return t;
+}
+
+const KernelOps* tierByName(napi_env env, napi_value v) {
+  static const std::vector<const KernelOps*> tiers = availableTiers();
+  if (typeOf(env, v) == napi_undefined) return tiers[0];
+  std::string name = str(env, v, "tier");
+  for (const KernelOps* t : tiers)
+    if (name == t->name) return t;
+  std::string names;
+  for (const KernelOps* t : tiers) names += (names.empty() ? "" : ", ") + std::string(t->name);
+  rangeError("tier '" + name + "' is not available on this CPU (available: " + names + ")");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------------------
+
+/** A growable buffer of floats aligned to 64 bytes, kept between calls so pages are not faulted in again. */
+class Buffer {
+ public:
+  ~Buffer() { std::free(data_); }
+  float* get(size_t n) {
+    if (n > cap_) {
+      std::free(data_);
+      const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data_) {
+        cap_ = 0;
+        throw std::bad_alloc();
+      }
+      cap_ = n;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t cap_ = 0;
+};
+
+/** Hands out 64-byte-aligned pieces of a buffer (sizes in floats). */
+struct Carver {
+  float* base;
+  size_t used = 0;
+  float* take(size_t n) {
+    float* p = base ? base + used : nullptr;
+    used += (n + 15) & ~size_t(15);
+    return p;
+  }
+};
+
+/** Per-environment state: the pool and the buffers reused from call to call. */
+struct Instance {
+  Pool pool;
+  Buffer arena;
+  std::vector<std::unique_ptr<Buffer>> scratch;
+};
+
+Instance* instance(napi_env env) {
+  void* data = nullptr;
+  check(env, napi_get_instance_data(env, &data), "get_instance_data");
+  return static_cast<Instance*>(data);
+}
+
+size_t layoutScratch(const Dims& d, Scratch* s, float* base) {
+  Carver c{base};
+  s->W = c.take((size_t)d.np * d.ps);
+  float** ny[] = {&s->mu, &s->P, &s->invP, &s->isp, &s->pmu, &s->op, &s->ob, &s->rnd, &s->y, &s->d, &s->yd};
+  for (float** p : ny) *p = c.take(d.nyp);
+  s->zacc = c.take((size_t)d.nhp * 16);
+  s->z = c.take(d.nhp);
+  s->h = c.take(d.nhp);
+  s->u = c.take(d.nhp);
+  s->ab = c.take(d.wp);
+  s->ap = c.take(d.wp);
+  s->rb = c.take(d.wp);
+  s->rp = c.take(d.wp);
+  s->S = c.take((size_t)(d.nx + 1) * d.nhp);
+  s->rowsum = c.take(d.nyp);
+  s->hidx = reinterpret_cast<int*>(c.take(d.nhp));
+  s->tmp = reinterpret_cast<double*>(c.take((size_t)d.nhp * 2));
+  s->prof = nullptr;
+  return c.used;
+}
+
+/** Two scratches per thread (thread t owns 2t and 2t + 1: a pair of examples runs in both). */
+std::vector<Scratch> scratchFor(Instance* inst, const Dims& d, int threads) {
+  const int count = 2 * threads;
+  while ((int)inst->scratch.size() < count) inst->scratch.emplace_back(new Buffer());
+  std::vector<Scratch> out(count);
+  const size_t n = layoutScratch(d, &out[0], nullptr);
+  for (int t = 0; t < count; t++) {
+    float* base = inst->scratch[t]->get(n);
+    std::memset(base, 0, n * sizeof(float));
+    layoutScratch(d, &out[t], base);
+  }
+  return out;
+}
+
+/**
+ * Work units of one call: examples with the same one-hot class are paired (their chains share W(x) and run
+ * together), the rest run alone. Which examples share a unit changes no result, only the speed.
+ */
+std::vector<std::pair<int, int>> workUnits(const std::vector<int>& cls, int nx) {
+  std::vector<std::pair<int, int>> units;
+  std::vector<std::vector<int>> byClass(nx);
+  for (int e = 0; e < (int)cls.size(); e++) {
+    if (cls[e] >= 0)
+      byClass[cls[e]].push_back(e);
+    else
+      units.emplace_back(e, -1);
+  }
+  for (const std::vector<int>& list : byClass)
+    for (size_t q = 0; q < list.size(); q += 2) units.emplace_back(list[q], q + 1 < list.size() ? list[q + 1] : -1);
+  return units;
+}
+
+/** Runs every example of the call, in units of one or two, on `threads` threads. */
+void runExamples(Instance* inst, const KernelOps* ops, const CallCtx& c, const std::vector<ExampleJob>& jobs,
+                 const std::vector<int>& cls, std::vector<Scratch>& s, int threads) {
+  const std::vector<std::pair<int, int>> units = workUnits(cls, c.d.nx);
+  parallelFor(inst->pool, threads, (int)units.size(), [&](int u, int tid) {
+    const ExampleJob* j[2] = {&jobs[units[u].first], units[u].second >= 0 ? &jobs[units[u].second] : nullptr};
+    Scratch* sc[2] = {&s[2 * tid], &s[2 * tid + 1]};
+    ops->examples(&c, j, sc, units[u].second >= 0 ? 2 : 1);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Model arguments
+// ---------------------------------------------------------------------------------------------------------
+
+int roundUp16(int n) { return (n + 15) & ~15; }
+
+/** The call's model: sizes, parameters and their padded copies. */
+struct Model {
+  Dims d;
+  const float* p[10];
+  std::vector<float> padded;   // W2p, W2T, b2p of both nets
+  std::vector<int32_t> tidx;   // see CallCtx::tidx
+  CallCtx ctx;
+};
+
+void readModel(napi_env env, napi_value args, Model& m) {
+  napi_value cfg = prop(env, args, "config");
+  if (typeOf(env, cfg) != napi_object) typeError("config must be an object");
+  Dims& d = m.d;
+  d.nx = positiveInt(env, prop(env, cfg, "nx"), "config.nx", 1 << 20);
+  d.ny = positiveInt(env, prop(env, cfg, "ny"), "config.ny", 1 << 24);
+  d.nh = positiveInt(env, prop(env, cfg, "nh"), "config.nh", 1 << 16);
+  d.width = positiveInt(env, prop(env, cfg, "width"), "config.width", 1 << 16);
+  const std::string visible = str(env, prop(env, cfg, "visible"), "config.visible");
+  if (visible != "gaussian" && visible != "ising")
+    rangeError("config.visible must be 'gaussian' or 'ising', got '" + visible + "'");
+  d.ising = visible == "ising";
+  if ((double)d.ny * d.nh * d.nx > 4e9) rangeError("config is too large: ny·nh·nx must stay below 4e9");
+  if ((double)(d.nx + 1) * (d.nh + 16) > 2e9) rangeError("config is too large: (nx+1)·nh must stay below 2e9");
+  d.nyp = roundUp16(d.ny);
+  d.nhp = roundUp16(d.nh);
+  d.wp = roundUp16(d.width);
+  d.np = d.nyp / 16;
+  d.ps = d.nh * 16;
+
+  napi_value params = prop(env, args, "params");
+  bool isArray;
+  check(env, napi_is_array(env, params, &isArray), "is_array");
+  if (!isArray) typeError("params must be an array of 10 Float32Array (parameterSpecs order)");
+  uint32_t count;
+  check(env, napi_get_array_length(env, params, &count), "array_length");
+  if (count != 10) rangeError("params must hold 10 arrays (parameterSpecs order), got " + std::to_string(count));
+  const size_t sizes[10] = {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+                            (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+                            (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
+  for (uint32_t i = 0; i < 10; i++) {
+    napi_value v;
+    check(env, napi_get_element(env, params, i, &v), "get_element");
+    m.p[i] = typedArray<float>(env, v, napi_float32_array, sizes[i], "params[" + std::to_string(i) + "]");
+  }
+
+  // padded copies of the second layers: W2p (ny, wp), W2T (width, nyp), b2p (nyp), for each net
+  const size_t w2p = (size_t)d.ny * d.wp, w2t = (size_t)d.width * d.nyp;
+  m.padded.assign(2 * (w2p + w2t + d.nyp), 0.0f);
+  Net* nets[2] = {&m.ctx.bias, &m.ctx.prec};
+  for (int n = 0; n < 2; n++) {
+    const float* W2 = m.p[4 * n + 2];
+    const float* b2 = m.p[4 * n + 3];
+    float* base = m.padded.data() + n * (w2p + w2t + d.nyp);
+    float* W2p = base;
+    float* W2T = base + w2p;
+    float* b2p = base + w2p + w2t;
+    for (int i = 0; i < d.ny; i++)
+      for (int k = 0; k < d.width; k++) {
+        const float w = W2[(size_t)i * d.width + k];
+        W2p[(size_t)i * d.wp + k] = w;
+        W2T[(size_t)k * d.nyp + i] = w;
+      }
+    std::memcpy(b2p, b2, sizeof(float) * d.ny);
+    *nets[n] = Net{m.p[4 * n], m.p[4 * n + 1], W2, W2p, W2T, b2p};
+  }
+  CallCtx& c = m.ctx;
+  c.d = d;
+  c.Ww = m.p[8];
+  c.bw = m.p[9];
+  c.norm = static_cast<float>(std::sqrt(static_cast<double>(d.ny)));
+  c.lo = static_cast<float>(-6.907755278982137);  // Math.log(1e-3)
+  c.hi = static_cast<float>(6.907755278982137);   // Math.log(1e3)
+  c.classPanel = nullptr;
+  c.rawPanels = nullptr;
+  m.tidx.resize((size_t)d.nh * d.nx);
+  for (size_t q = 0; q < m.tidx.size(); q++) m.tidx[q] = (int32_t)((q % d.nx) * d.nhp + q / d.nx);
+  c.tidx = m.tidx.data();
+}
+
+void readKey(napi_env env, napi_value args, CallCtx& c, uint32_t defHidden, uint32_t defVisible) {
+  c.seed = u32(env, prop(env, args, "seed"), "seed");
+  c.step = u32(env, prop(env, args, "step"), "step");
+  c.k = positiveInt(env, prop(env, args, "k"), "k (Gibbs steps)", 1 << 20);
+  napi_value hs = prop(env, args, "hiddenStream"), vs = prop(env, args, "visibleStream");
+  c.hiddenStream = typeOf(env, hs) == napi_undefined ? defHidden : u32(env, hs, "hiddenStream");
+  c.visibleStream = typeOf(env, vs) == napi_undefined ? defVisible : u32(env, vs, "visibleStream");
+}
+
+int readThreads(napi_env env, napi_value args) {
+  napi_value t = prop(env, args, "threads");
+  if (typeOf(env, t) == napi_undefined) return 1;
+  return positiveInt(env, t, "threads", 1024);
+}
+
+/** The class of a one-hot row (exactly one 1 and the rest 0), else −1. */
+int oneHotClass(const float* x, int nx) {
+  int cls = -1;
+  for (int c = 0; c < nx; c++) {
+    if (x[c] == 0.0f && !std::signbit(x[c])) continue;
+    if (x[c] != 1.0f || cls >= 0) return -1;
+    cls = c;
+  }
+  return cls;
+}
+
+/**
+ * Classifies the examples' contexts and builds the panels of W(x) the call needs: one per one-hot class
+ * present, and the raw panels (every column of Ww, and bw) if any context is dense.
+ */
+struct Panels {
+  std::vector<float*> classPanel;
+  std::vector<int> classes;
+  float* raw = nullptr;
+};
+
+size_t panelFloats(const Dims& d) { return (size_t)d.np * d.ps; }
+
+void planPanels(const Dims& d, const std::vector<int>& cls, Panels& p, size_t* arenaFloats) {
+  std::vector<char> present(d.nx, 0);
+  bool dense = false;
+  for (int c : cls) {
+    if (c >= 0)
+      present[c] = 1;
+    else
+      dense = true;
+  }
+  p.classes.clear();
+  for (int c = 0; c < d.nx; c++)
+    if (present[c]) p.classes.push_back(c);
+  *arenaFloats += p.classes.size() * panelFloats(d);
+  if (dense) *arenaFloats += (size_t)(d.nx + 1) * panelFloats(d);
+}
+
+void carvePanels(const Dims& d, const std::vector<int>& cls, Panels& p, Carver& c) {
+  p.classPanel.assign(d.nx, nullptr);
+  for (int k : p.classes) p.classPanel[k] = c.take(panelFloats(d));
+  bool dense = false;
+  for (int k : cls) dense |= k < 0;
+  p.raw = dense ? c.take((size_t)(d.nx + 1) * panelFloats(d)) : nullptr;
+}
+
+void buildPanels(Instance* inst, const KernelOps* ops, const CallCtx& c, Panels& p, std::vector<Scratch>& s,
+                 int threads) {
+  if (p.classes.empty() && !p.raw) return;
+  const int chunk = 4;
+  const int items = (c.d.np + chunk - 1) / chunk;
+  parallelFor(inst->pool, threads, items, [&](int it, int tid) {
+    const int p0 = it * chunk, p1 = p0 + chunk < c.d.np ? p0 + chunk : c.d.np;
+    ops->buildPanels(&c, p.classes.data(), (int)p.classes.size(), p.raw, p0, p1, &s[2 * tid]);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Exports
+// ---------------------------------------------------------------------------------------------------------
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const ArgError& e) {
+    if (e.range)
+      napi_throw_range_error(env, "ERR_NBM_KERNEL_ARG", e.message.c_str());
+    else
+      napi_throw_type_error(env, "ERR_NBM_KERNEL_ARG", e.message.c_str());
+  } catch (const std::bad_alloc&) {
+    napi_throw_error(env, "ERR_NBM_KERNEL_MEMORY", "nbm kernels: out of memory");
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "ERR_NBM_KERNEL", e.what());
+  }
+  return nullptr;
+}
+
+napi_value args(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
+  size_t argc = want;
+  check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "get_cb_info");
+  for (size_t i = argc; i < want; i++) check(env, napi_get_undefined(env, &argv[i]), "undefined");
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    std::vector<const KernelOps*> t = availableTiers();
+    napi_value arr, obj;
+    check(env, napi_create_array_with_length(env, t.size(), &arr), "array");
+    for (size_t i = 0; i < t.size(); i++) {
+      napi_value s;
+      check(env, napi_create_string_utf8(env, t[i]->name, NAPI_AUTO_LENGTH, &s), "string");
+      check(env, napi_set_element(env, arr, (uint32_t)i, s), "set_element");
+    }
+    check(env, napi_create_object(env, &obj), "object");
+    setProp(env, obj, "tiers", arr);
+    return obj;
+  });
+}
+
+napi_value Draw(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[8];
+    args(env, info, 8, a);
+    const std::string kind = str(env, a[0], "kind");
+    const uint32_t seed = u32(env, a[1], "seed"), stream = u32(env, a[2], "stream");
+    const uint32_t c0 = u32(env, a[3], "a"), c1 = u32(env, a[4], "b"), c2 = u32(env, a[5], "c");
+    const uint32_t n = u32(env, a[6], "n");
+    const KernelOps* ops = tierByName(env, a[7]);
+    if (kind == "bits") {
+      uint32_t* out;
+      napi_value r = newTypedArray(env, napi_uint32_array, n, &out);
+      ops->fillBits(out, n, seed, stream, c0, c1, c2);
+      return r;
+    }
+    if (kind != "uniform" && kind != "normal") rangeError("kind must be 'bits', 'uniform' or 'normal'");
+    float* out;
+    napi_value r = newTypedArray(env, napi_float32_array, n, &out);
+    (kind == "uniform" ? ops->fillUniform : ops->fillNormal)(out, n, seed, stream, c0, c1, c2);
+    return r;
+  });
+}
+
+napi_value Chain(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[1];
+    args(env, info, 1, a);
+    if (typeOf(env, a[0]) != napi_object) typeError("chain expects one argument object");
+    Instance* inst = instance(env);
+    Model m;
+    readModel(env, a[0], m);
+    CallCtx& c = m.ctx;
+    const Dims& d = m.d;
+    readKey(env, a[0], c, 6, 7);
+    const KernelOps* ops = tierByName(env, prop(env, a[0], "tier"));
+    const int threads = readThreads(env, a[0]);
+    const bool denoise = boolean(env, prop(env, a[0], "denoise"), "denoise");
+    const bool trace = boolean(env, prop(env, a[0], "trace"), "trace");
+    const bool forceDense = boolean(env, prop(env, a[0], "forceDense"), "forceDense");
+
+    napi_value idxV = prop(env, a[0], "index");
+    bool is;
+    check(env, napi_is_typedarray(env, idxV, &is), "is_typedarray");
+    if (!is) typeError("index must be a Uint32Array");
+    size_t m_;
+    napi_typedarray_type type;
+    check(env, napi_get_typedarray_info(env, idxV, &type, &m_, nullptr, nullptr, nullptr), "info");
+    const int mEx = (int)m_;
+    const uint32_t* index = typedArray<uint32_t>(env, idxV, napi_uint32_array, m_, "index");
+    const float* x = typedArray<float>(env, prop(env, a[0], "x"), napi_float32_array, m_ * d.nx, "x");
+
+    std::vector<int> cls(mEx);
+    for (int e = 0; e < mEx; e++) cls[e] = forceDense ? -1 : oneHotClass(x + (size_t)e * d.nx, d.nx);
+    Panels panels;
+    size_t arenaFloats = 0;
+    planPanels(d, cls, panels, &arenaFloats);
+    Carver carver{inst->arena.get(arenaFloats + 16)};
+    carvePanels(d, cls, panels, carver);
+    c.classPanel = panels.classPanel.data();
+    c.rawPanels = panels.raw;
+
+    napi_value result, yArr;
+    check(env, napi_create_object(env, &result), "object");
+    float* y;
+    yArr = newTypedArray(env, napi_float32_array, m_ * d.ny, &y);
+    setProp(env, result, "y", yArr);
+    int8_t* hTrace = nullptr;
+    float* yTrace = nullptr;
+    if (trace) {
+      setProp(env, result, "hTrace", newTypedArray(env, napi_int8_array, m_ * c.k * d.nh, &hTrace));
+      setProp(env, result, "yTrace", newTypedArray(env, napi_float32_array, m_ * c.k * d.ny, &yTrace));
+    }
+
+    std::vector<Scratch> s = scratchFor(inst, d, threads);
+    buildPanels(inst, ops, c, panels, s, threads);
+    std::vector<ExampleJob> jobs(mEx);
+    for (int e = 0; e < mEx; e++) {
+      ExampleJob& j = jobs[e];
+      j.x = x + (size_t)e * d.nx;
+      j.y = nullptr;
+      j.g = index[e];
+      j.cls = cls[e];
+      j.out = nullptr;
+      j.yOut = y + (size_t)e * d.ny;
+      j.denoise = denoise;
+      j.hTrace = hTrace ? hTrace + (size_t)e * c.k * d.nh : nullptr;
+      j.yTrace = yTrace ? yTrace + (size_t)e * c.k * d.ny : nullptr;
+    }
+    runExamples(inst, ops, c, jobs, cls, s, threads);
+    return result;
+  });
+}
+
+napi_value BlockGradients(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[1];
+    args(env, info, 1, a);
+    if (typeOf(env, a[0]) != napi_object) typeError("blockGradients expects one argument object");
+    Instance* inst = instance(env);
+    Model m;
+    readModel(env, a[0], m);
+    CallCtx& c = m.ctx;
+    const Dims& d = m.d;
+    readKey(env, a[0], c, 6, 7);
+    const KernelOps* ops = tierByName(env, prop(env, a[0], "tier"));
+    const int threads = readThreads(env, a[0]);
+    const bool forceDense = boolean(env, prop(env, a[0], "forceDense"), "forceDense");
+    // optional profile: Float64Array(8) filled with seconds: wall [panels, examples, rows, first layers],
+    // CPU summed over threads within the examples [networks, positive phase, chain, gradients]
+    double* profile = nullptr;
+    napi_value profV = prop(env, a[0], "profile");
+    if (typeOf(env, profV) != napi_undefined) {
+      bool isTa;
+      check(env, napi_is_typedarray(env, profV, &isTa), "is_typedarray");
+      napi_typedarray_type pt;
+      size_t plen;
+      void* pdata;
+      if (!isTa) typeError("profile must be a Float64Array(8)");
+      check(env, napi_get_typedarray_info(env, profV, &pt, &plen, &pdata, nullptr, nullptr), "info");
+      if (pt != napi_float64_array || plen != 8) typeError("profile must be a Float64Array(8)");
+      profile = static_cast<double*>(pdata);
+      for (int q = 0; q < 8; q++) profile[q] = 0.0;
+    }
+    auto clock = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
+
+    // blocks
+    napi_value blocksV = prop(env, a[0], "blocks");
+    bool isArray;
+    check(env, napi_is_array(env, blocksV, &isArray), "is_array");
+    if (!isArray) typeError("blocks must be an array");
+    uint32_t nb;
+    check(env, napi_get_array_length(env, blocksV, &nb), "array_length");
+    struct Block {
+      int m;
+      const float* x;
+      const float* y;
+      const uint32_t* index;
+      int first;  // index of its first example in the call
+    };
+    std::vector<Block> blocks(nb);
+    int total = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+      napi_value bv;
+      check(env, napi_get_element(env, blocksV, b, &bv), "get_element");
+      const std::string name = "blocks[" + std::to_string(b) + "]";
+      if (typeOf(env, bv) != napi_object) typeError(name + " must be an object");
+      const double cnt = number(env, prop(env, bv, "count"), name + ".count");
+      if (!(cnt >= 0 && cnt <= (1 << 24) && std::floor(cnt) == cnt))
+        rangeError(name + ".count must be an integer in [0, 16777216]");
+      Block& B = blocks[b];
+      B.m = (int)cnt;
+      B.x = typedArray<float>(env, prop(env, bv, "x"), napi_float32_array, (size_t)B.m * d.nx, name + ".x");
+      B.y = typedArray<float>(env, prop(env, bv, "y"), napi_float32_array, (size_t)B.m * d.ny, name + ".y");
+      B.index = typedArray<uint32_t>(env, prop(env, bv, "index"), napi_uint32_array, B.m, name + ".index");
+      B.first = total;
+      total += B.m;
+    }
+
+    // examples, panels and the arena (panels, then per-example results)
+    std::vector<int> cls(total);
+    for (const Block& B : blocks)
+      for (int e = 0; e < B.m; e++)
+        cls[B.first + e] = forceDense ? -1 : oneHotClass(B.x + (size_t)e * d.nx, d.nx);
+    Panels panels;
+    size_t arenaFloats = 0;
+    planPanels(d, cls, panels, &arenaFloats);
+    const size_t perExample = 4 * (size_t)d.nyp + 2 * (size_t)d.nhp + 4 * (size_t)d.wp;
+    arenaFloats += (size_t)total * perExample + 16 * 64;
+    Carver carver{inst->arena.get(arenaFloats)};
+    carvePanels(d, cls, panels, carver);
+    c.classPanel = panels.classPanel.data();
+    c.rawPanels = panels.raw;
+    std::vector<ExampleOut> outs(total);
+    std::vector<ExampleJob> jobs(total);
+    for (const Block& B : blocks)
+      for (int e = 0; e < B.m; e++) {
+        const int g = B.first + e;
+        ExampleOut& o = outs[g];
+        o.d = carver.take(d.nyp);
+        o.dm = carver.take(d.nyp);
+        o.go_b = carver.take(d.nyp);
+        o.go_p = carver.take(d.nyp);
+        o.t = carver.take(d.nhp);
+        o.tm = carver.take(d.nhp);
+        o.rb = carver.take(d.wp);
+        o.rp = carver.take(d.wp);
+        o.gab = carver.take(d.wp);
+        o.gap = carver.take(d.wp);
+        ExampleJob& j = jobs[g];
+        j.x = B.x + (size_t)e * d.nx;
+        j.y = B.y + (size_t)e * d.ny;
+        j.g = B.index[e];
+        j.cls = cls[g];
+        j.out = &o;
+        j.yOut = nullptr;
+        j.denoise = 0;
+        j.hTrace = nullptr;
+        j.yTrace = nullptr;
+      }
+
+    // outputs (created here: N-API calls belong to this thread)
+    const size_t gsz[10] = {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+                            (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+                            (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
+    napi_value result;
+    check(env, napi_create_array_with_length(env, nb, &result), "array");
+    // optional `out`: one array of 10 Float32Array per block, written in place (every element) and returned
+    napi_value outV = prop(env, a[0], "out");
+    const bool reuse = typeOf(env, outV) != napi_undefined;
+    if (reuse) {
+      bool isArr;
+      uint32_t len;
+      check(env, napi_is_array(env, outV, &isArr), "is_array");
+      if (!isArr) typeError("out must be an array with one array of 10 Float32Array per block");
+      check(env, napi_get_array_length(env, outV, &len), "array_length");
+      if (len != nb) rangeError("out holds " + std::to_string(len) + " blocks, the call has " + std::to_string(nb));
+    }
+    std::vector<BlockJob> bjobs(nb);
+    std::vector<std::vector<const ExampleOut*>> exPtrs(nb);
+    std::vector<napi_value> gradArrays(nb);
+    std::vector<std::vector<int>> colStart(nb), colEx(nb);
+    std::vector<std::vector<float>> colX(nb);
+    for (uint32_t b = 0; b < nb; b++) {
+      const Block& B = blocks[b];
+      BlockJob& bj = bjobs[b];
+      bj.m = B.m;
+      bj.x = B.x;
+      // the nonzero entries of x by column, examples in block order
+      colStart[b].assign(d.nx + 1, 0);
+      for (int c = 0; c < d.nx; c++) {
+        colStart[b][c] = (int)colEx[b].size();
+        for (int e = 0; e < B.m; e++) {
+          const float v = B.x[(size_t)e * d.nx + c];
+          if (v != 0.0f) {
+            colEx[b].push_back(e);
+            colX[b].push_back(v);
+          }
+        }
+      }
+      colStart[b][d.nx] = (int)colEx[b].size();
+      bj.colStart = colStart[b].data();
+      bj.colEx = colEx[b].data();
+      bj.colX = colX[b].data();
+      exPtrs[b].resize(B.m);
+      for (int e = 0; e < B.m; e++) exPtrs[b][e] = &outs[B.first + e];
+      bj.ex = exPtrs[b].data();
+      if (reuse) {
+        check(env, napi_get_element(env, outV, b, &gradArrays[b]), "get_element");
+        bool isArr;
+        uint32_t len = 0;
+        check(env, napi_is_array(env, gradArrays[b], &isArr), "is_array");
+        if (isArr) check(env, napi_get_array_length(env, gradArrays[b], &len), "array_length");
+        if (!isArr || len != 10) typeError("out[" + std::to_string(b) + "] must be an array of 10 Float32Array");
+        for (uint32_t q = 0; q < 10; q++) {
+          napi_value arr;
+          check(env, napi_get_element(env, gradArrays[b], q, &arr), "get_element");
+          bj.g[q] = typedArray<float>(env, arr, napi_float32_array, gsz[q], "out[" + std::to_string(b) + "][" + std::to_string(q) + "]");
+        }
+      } else {
+        check(env, napi_create_array_with_length(env, 10, &gradArrays[b]), "array");
+        for (int q = 0; q < 10; q++) {
+          napi_value arr = newTypedArray(env, napi_float32_array, gsz[q], &bj.g[q]);
+          check(env, napi_set_element(env, gradArrays[b], q, arr), "set_element");
+        }
+      }
+    }
+    if (reuse) {
+      // no output may alias another or an input: the kernel reads inputs while it writes outputs
+      std::vector<std::pair<const char*, const char*>> ranges;
+      for (uint32_t b = 0; b < nb; b++)
+        for (int q = 0; q < 10; q++) {
+          const char* p = reinterpret_cast<const char*>(bjobs[b].g[q]);
+          ranges.emplace_back(p, p + gsz[q] * sizeof(float));
+        }
+      for (int q = 0; q < 10; q++) {
+        const char* p = reinterpret_cast<const char*>(m.p[q]);
+        ranges.emplace_back(p, p + gsz[q] * sizeof(float));
+      }
+      for (const Block& B : blocks) {
+        const char* x = reinterpret_cast<const char*>(B.x);
+        const char* y = reinterpret_cast<const char*>(B.y);
+        ranges.emplace_back(x, x + (size_t)B.m * d.nx * sizeof(float));
+        ranges.emplace_back(y, y + (size_t)B.m * d.ny * sizeof(float));
+      }
+      std::sort(ranges.begin(), ranges.end());
+      const char* end = nullptr;
+      for (const auto& r : ranges) {
+        if (r.first == r.second) continue;
+        if (end && r.first < end) rangeError("out overlaps another output, a parameter or a block's data");
+        if (!end || r.second > end) end = r.second;
+      }
+    }
+
+    // phase A: every example (networks, chain, energies, per-example gradients)
+    std::vector<Scratch> s = scratchFor(inst, d, threads);
+    std::vector<double> prof((size_t)threads * 4, 0.0);
+    if (profile)
+      for (int t = 0; t < 2 * threads; t++) s[t].prof = prof.data() + 4 * (t / 2);
+    double t0 = clock();
+    buildPanels(inst, ops, c, panels, s, threads);
+    double t1 = clock();
+    runExamples(inst, ops, c, jobs, cls, s, threads);
+    double t2 = clock();
+
+    // phase B: every (block, 16 visible rows): the weights net and the second layers
+    const int rowChunk = 16;
+    const int chunks = (d.ny + rowChunk - 1) / rowChunk;
+    std::vector<int> rowsOk((size_t)nb * chunks, 1);
+    parallelFor(inst->pool, threads, (int)(nb * chunks), [&](int it, int tid) {
+      const int b = it / chunks, ch = it % chunks;
+      const int i0 = ch * rowChunk, i1 = i0 + rowChunk < d.ny ? i0 + rowChunk : d.ny;
+      rowsOk[it] = ops->blockRows(&c, &bjobs[b], &s[2 * tid], i0, i1);
+    });
+
+    double t3 = clock();
+
+    // phase C: first layers, statistics
+    static const char* statNames[11] = {"freeEnergyData", "freeEnergyModel", "squaredErrorBias", "sumY",
+                                        "sumY2",          "sumY3",           "sumY4",            "sumV",
+                                        "sumVY",          "sumVY2",          "sumV2"};
+    for (uint32_t b = 0; b < nb; b++) {
+      const Block& B = blocks[b];
+      bool finite = ops->blockFirstLayers(&c, &bjobs[b]) != 0;
+      for (int ch = 0; ch < chunks; ch++) finite &= rowsOk[(size_t)b * chunks + ch] != 0;
+      double st[11] = {0};
+      for (int e = 0; e < B.m; e++) {
+        const ExampleOut& o = outs[B.first + e];
+        for (int q = 0; q < 11; q++) st[q] += o.stats[q];
+        finite &= o.finite != 0;
+      }
+      napi_value stats, entry, fin;
+      check(env, napi_create_object(env, &stats), "object");
+      for (int q = 0; q < 11; q++) setProp(env, stats, statNames[q], num(env, st[q]));
+      check(env, napi_get_boolean(env, finite, &fin), "bool");
+      setProp(env, stats, "finite", fin);
+      check(env, napi_create_object(env, &entry), "object");
+      setProp(env, entry, "grads", gradArrays[b]);
+      setProp(env, entry, "stats", stats);
+      check(env, napi_set_element(env, result, b, entry), "set_element");
+    }
+    if (profile) {
+      const double t4 = clock();
+      profile[0] = t1 - t0;
+      profile[1] = t2 - t1;
+      profile[2] = t3 - t2;
+      profile[3] = t4 - t3;
+      for (int t = 0; t < threads; t++)
+        for (int q = 0; q < 4; q++) profile[4 + q] += prof[4 * t + q];
+    }
+    return result;
+  });
+}
+
+/**
+ * adamw(p, g, m, v, k, threads, tier): one AdamW update of one parameter tensor in place; k = Float32Array(7).
+ * Elements are split into fixed chunks over the threads (each element's update is independent).
+ */
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[7];
+    args(env, info, 7, a);
+    bool is;
+    size_t n;
+    napi_typedarray_type type;
+    check(env, napi_is_typedarray(env, a[0], &is), "is_typedarray");
+    if (!is) typeError("p must be a Float32Array");
+    check(env, napi_get_typedarray_info(env, a[0], &type, &n, nullptr, nullptr, nullptr), "info");
+    float* p = typedArray<float>(env, a[0], napi_float32_array, n, "p");
+    const float* g = typedArray<float>(env, a[1], napi_float32_array, n, "g");
+    float* m = typedArray<float>(env, a[2], napi_float32_array, n, "m");
+    float* v = typedArray<float>(env, a[3], napi_float32_array, n, "v");
+    const float* k = typedArray<float>(env, a[4], napi_float32_array, 7, "k");
+    const int threads = positiveInt(env, a[5], "threads", 1024);
+    const KernelOps* ops = tierByName(env, a[6]);
+    const size_t chunk = 1 << 15;
+    const int items = (int)((n + chunk - 1) / chunk);
+    parallelFor(instance(env)->pool, threads, items, [&](int it, int) {
+      const size_t j0 = (size_t)it * chunk, len = n - j0 < chunk ? n - j0 : chunk;
+      ops->adamw(p + j0, g + j0, m + j0, v + j0, len, k);
+    });
+    napi_value undef;
+    check(env, napi_get_undefined(env, &undef), "undefined");
+    return undef;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Block reductions (the arithmetic of @nbm/train's reduce.ts and @nbm/collective's fixed point, bit for bit)
+// ---------------------------------------------------------------------------------------------------------
+
+/** The gradient arrays of every block: grads[b][t], all blocks with the same tensor sizes. */
+struct BlockArrays {
+  std::vector<std::vector<const float*>> grads;
+  std::vector<size_t> sizes;
+};
+
+BlockArrays readBlockArrays(napi_env env, napi_value blocksV) {
+  bool isArray;
+  check(env, napi_is_array(env, blocksV, &isArray), "is_array");
+  if (!isArray) typeError("blocks must be an array of block gradients");
+  uint32_t nb;
+  check(env, napi_get_array_length(env, blocksV, &nb), "array_length");
+  BlockArrays out;
+  out.grads.resize(nb);
+  for (uint32_t b = 0; b < nb; b++) {
+    napi_value bv, gv;
+    check(env, napi_get_element(env, blocksV, b, &bv), "get_element");
+    if (typeOf(env, bv) != napi_object) typeError("blocks[" + std::to_string(b) + "] must be a block gradient");
+    gv = prop(env, bv, "grads");
+    check(env, napi_is_array(env, gv, &isArray), "is_array");
+    if (!isArray) typeError("blocks[" + std::to_string(b) + "].grads must be an array");
+    uint32_t nt;
+    check(env, napi_get_array_length(env, gv, &nt), "array_length");
+    if (b == 0) out.sizes.resize(nt);
+    if (nt != out.sizes.size()) rangeError("blocks[" + std::to_string(b) + "] has " + std::to_string(nt) + " tensors, block 0 has " + std::to_string(out.sizes.size()));
+    for (uint32_t t = 0; t < nt; t++) {
+      napi_value tv;
+      check(env, napi_get_element(env, gv, t, &tv), "get_element");
+      const std::string name = "blocks[" + std::to_string(b) + "].grads[" + std::to_string(t) + "]";
+      bool is;
+      check(env, napi_is_typedarray(env, tv, &is), "is_typedarray");
+      if (!is) typeError(name + " must be a Float32Array");
+      napi_typedarray_type type;
+      size_t len;
+      check(env, napi_get_typedarray_info(env, tv, &type, &len, nullptr, nullptr, nullptr), "info");
+      if (b == 0) out.sizes[t] = len;
+      out.grads[b].push_back(typedArray<float>(env, tv, napi_float32_array, out.sizes[t], name));
+    }
+  }
+  return out;
+}
+
+/** (tensor, element range) work items of at most 64k elements. */
+std::vector<std::array<size_t, 3>> chunks(const std::vector<size_t>& sizes) {
+  std::vector<std::array<size_t, 3>> items;
+  const size_t step = 1 << 16;
+  for (size_t t = 0; t < sizes.size(); t++)
+    for (size_t i = 0; i < sizes[t]; i += step) items.push_back({t, i, sizes[t] - i < step ? sizes[t] - i : step});
+  return items;
+}
+
+/**
+ * reduce(kind, ..., threads, tier): 'maxAbs' (blocks) → Float64Array(tensors);
+ * 'fixedSum' (blocks, exponents: Int32Array) → Float64Array(total);
+ * 'floatSum' (blocks) → Float32Array(total);
+ * 'fromFixed' (sum: Float64Array, exponents, sizes: Float64Array, scale) → Float32Array(total);
+ * 'fromFloat' (sum: Float32Array, examples) → Float32Array(total).
+ */
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value a[8];
+    args(env, info, 8, a);
+    const std::string kind = str(env, a[0], "kind");
+    Instance* inst = instance(env);
+    // the tier is the argument after the kind's own (7 at most)
+    const int tierArg = kind == "fromFixed" ? 6 : kind == "fixedSum" ? 4 : kind == "fromFloat" ? 4 : 3;
+    const KernelOps* ops = tierByName(env, a[tierArg]);
+    if (kind == "fromFloat") {
+      // (sum / examples) rounded to float32, as @nbm/train's meanFromFloat
+      bool is;
+      size_t total;
+      napi_typedarray_type type;
+      check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
+      if (!is) typeError("sum must be a Float32Array");
+      check(env, napi_get_typedarray_info(env, a[1], &type, &total, nullptr, nullptr, nullptr), "info");
+      const float* sum = typedArray<float>(env, a[1], napi_float32_array, total, "sum");
+      const double examples = number(env, a[2], "examples");
+      const int threads = positiveInt(env, a[3], "threads", 1024);
+      float* out;
+      napi_value result = newTypedArray(env, napi_float32_array, total, &out);
+      auto items = chunks(std::vector<size_t>{total});
+      parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
+        ops->redFromFloat(sum + items[it][1], items[it][2], examples, out + items[it][1]);
+      });
+      return result;
+    }
+    if (kind == "fromFixed") {
+      bool is;
+      size_t total, nt;
+      napi_typedarray_type type;
+      check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
+      if (!is) typeError("sum must be a Float64Array");
+      check(env, napi_get_typedarray_info(env, a[1], &type, &total, nullptr, nullptr, nullptr), "info");
+      const double* sum = typedArray<double>(env, a[1], napi_float64_array, total, "sum");
+      check(env, napi_is_typedarray(env, a[2], &is), "is_typedarray");
+      if (!is) typeError("exponents must be an Int32Array");
+      check(env, napi_get_typedarray_info(env, a[2], &type, &nt, nullptr, nullptr, nullptr), "info");
+      const int32_t* ex = typedArray<int32_t>(env, a[2], napi_int32_array, nt, "exponents");
+      const double* sz = typedArray<double>(env, a[3], napi_float64_array, nt, "sizes");
+      const double scale = number(env, a[4], "scale");
+      const int threads = positiveInt(env, a[5], "threads", 1024);
+      std::vector<size_t> sizes(nt);
+      size_t acc = 0;
+      for (size_t t = 0; t < nt; t++) {
+        sizes[t] = (size_t)sz[t];
+        acc += sizes[t];
+        if (ex[t] < -1000 || ex[t] > 1000) rangeError("fixed-point exponent must be an integer in [-1000, 1000], got " + std::to_string(ex[t]));
+      }
+      if (acc != total) rangeError("sizes add up to " + std::to_string(acc) + ", sum has " + std::to_string(total));
+      std::vector<size_t> off(nt, 0);
+      for (size_t t = 1; t < nt; t++) off[t] = off[t - 1] + sizes[t - 1];
+      float* out;
+      napi_value result = newTypedArray(env, napi_float32_array, total, &out);
+      auto items = chunks(sizes);
+      std::vector<size_t> bad(items.size(), SIZE_MAX);
+      parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
+        const size_t t = items[it][0], i0 = items[it][1], n = items[it][2];
+        const size_t b = ops->redFromFixed(sum + off[t] + i0, n, std::ldexp(1.0, -ex[t]), scale, out + off[t] + i0);
+        if (b < n) bad[it] = off[t] + i0 + b;
+      });
+      for (size_t b : bad)
+        if (b != SIZE_MAX) rangeError("fixed-point overflow at element " + std::to_string(b) + " of the sum");
+      return result;
+    }
+    BlockArrays blocks = readBlockArrays(env, a[1]);
+    const size_t nt = blocks.sizes.size();
+    std::vector<size_t> off(nt, 0);
+    for (size_t t = 1; t < nt; t++) off[t] = off[t - 1] + blocks.sizes[t - 1];
+    const size_t total = nt ? off[nt - 1] + blocks.sizes[nt - 1] : 0;
+    auto items = chunks(blocks.sizes);
+    if (kind == "maxAbs") {
+      const int threads = positiveInt(env, a[2], "threads", 1024);
+      std::vector<double> part(items.size(), 0.0);
+      parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
+        const size_t t = items[it][0], i0 = items[it][1], n = items[it][2];
+        double m = 0.0;
+        for (const auto& g : blocks.grads) m = ops->redMaxAbs(g[t] + i0, n, m);
+        part[it] = m;
+      });
+      double* out;
+      napi_value result = newTypedArray(env, napi_float64_array, nt, &out);
+      for (size_t t = 0; t < nt; t++) out[t] = 0.0;
+      for (size_t it = 0; it < items.size(); it++)
+        if (part[it] > out[items[it][0]]) out[items[it][0]] = part[it];
+      return result;
+    }
+    if (kind == "floatSum") {
+      const int threads = positiveInt(env, a[2], "threads", 1024);
+      float* out;
+      napi_value result = newTypedArray(env, napi_float32_array, total, &out);
+      parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
+        const size_t t = items[it][0], i0 = items[it][1], n = items[it][2];
+        float* o = out + off[t] + i0;
+        std::memset(o, 0, n * sizeof(float));
+        for (const auto& g : blocks.grads) ops->redFloat(g[t] + i0, n, o);
+      });
+      return result;
+    }
+    if (kind == "fixedSum") {
+      bool is;
+      size_t ne;
+      napi_typedarray_type type;
+      check(env, napi_is_typedarray(env, a[2], &is), "is_typedarray");
+      if (!is) typeError("exponents must be an Int32Array");
+      check(env, napi_get_typedarray_info(env, a[2], &type, &ne, nullptr, nullptr, nullptr), "info");
+      if (ne != nt) rangeError("exponents has " + std::to_string(ne) + " entries, the blocks have " + std::to_string(nt) + " tensors");
+      const int32_t* ex = typedArray<int32_t>(env, a[2], napi_int32_array, nt, "exponents");
+      for (size_t t = 0; t < nt; t++)
+        if (ex[t] < -1000 || ex[t] > 1000) rangeError("fixed-point exponent must be an integer in [-1000, 1000], got " + std::to_string(ex[t]));
+      const int threads = positiveInt(env, a[3], "threads", 1024);
+      double* out;
+      napi_value result = newTypedArray(env, napi_float64_array, total, &out);
+      std::vector<size_t> bad(items.size(), SIZE_MAX);
+      std::vector<char> badNonFinite(items.size(), 0);
+      parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
+        const size_t t = items[it][0], i0 = items[it][1], n = items[it][2];
+        const double scale = std::ldexp(1.0, ex[t]);
+        double* o = out + off[t] + i0;
+        std::memset(o, 0, n * sizeof(double));
+        for (const auto& g : blocks.grads) {
+          const size_t b = ops->redFixed(g[t] + i0, n, scale, o);
+          if (b < n && bad[it] == SIZE_MAX) {
+            bad[it] = off[t] + i0 + b;
+            badNonFinite[it] = !std::isfinite((double)g[t][i0 + b]);
+          }
+        }
+      });
+      for (size_t it = 0; it < items.size(); it++)
+        if (bad[it] != SIZE_MAX)
+          rangeError(std::string(badNonFinite[it] ? "a gradient is not finite" : "fixed-point overflow") + " at element " + std::to_string(bad[it]) + " of the sum");
+      return result;
+    }
+    rangeError("kind must be 'maxAbs', 'fixedSum', 'floatSum', 'fromFixed' or 'fromFloat'");
+  });
+}
+
+void finalizeInstance(napi_env, void* data, void*) { delete static_cast<Instance*>(data); }
+
+}  // namespace
+}  // namespace nbm
+
+NAPI_MODULE_INIT() {
+  using namespace nbm;
+  napi_status st = napi_set_instance_data(env, new Instance(), finalizeInstance, nullptr);
+  if (st != napi_ok) return nullptr;
+  const napi_property_descriptor props[] = {
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"draw", nullptr, Draw, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"chain", nullptr, Chain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"blockGradients", nullptr, BlockGradients, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

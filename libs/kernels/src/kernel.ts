@@ -1,0 +1,260 @@
+import type { AdamWConfig, AdamWState, BlockGradient, ChainKey, ExampleBlock, ModelConfig, Parameters } from '@nbm/model';
+import { Stream, type RandomKey } from '@nbm/random';
+import type { NativeAddon } from './addon.ts';
+import { adamwScalars, checkAdamwShapes } from './adamw.ts';
+import { split } from './reduce.ts';
+import { checkBlock, checkContexts, checkInt, checkParameters, checkU32 } from './validate.ts';
+
+/** Which streams key a chain's hidden and visible draws (training: `hidden`/`visible`; `nbm sample`: its own). */
+export interface ChainStreams {
+  readonly hidden: number;
+  readonly visible: number;
+}
+
+/** The training chain's streams (DESIGN.md invariant 1). */
+export const TRAINING_STREAMS: ChainStreams = { hidden: Stream.hidden, visible: Stream.visible };
+
+export interface RunOptions {
+  /** threads of this call (the calling thread included); default 1 here, the engine passes its own */
+  readonly threads?: number;
+  /** build W(x) from the dense formula even for one-hot contexts (tests: the fast path gives the same bits) */
+  readonly forceDense?: boolean;
+}
+
+export interface BlockOptions extends RunOptions {
+  /**
+   * Arrays to write the results into, one array of 10 (parameterSpecs sizes) per block, instead of new ones:
+   * every element is overwritten. Saves allocating and first-touching ≈ 2.4 MB per block and call at the
+   * paper's size. They must not overlap each other, the parameters or the blocks' data.
+   */
+  readonly out?: readonly (readonly Float32Array[])[];
+  /**
+   * Filled with seconds: wall time of [W(x) panels, examples, gradient rows, first layers], then CPU time
+   * summed over threads inside the examples [networks, positive phase, chain, energies and gradients].
+   */
+  readonly profile?: Float64Array;
+}
+
+export interface ChainOptions extends RunOptions {
+  /** return every step's hidden and visible states */
+  readonly trace?: boolean;
+  /** the streams of the draws; default: the key's, else the training streams */
+  readonly streams?: ChainStreams;
+}
+
+export interface ChainResult {
+  /** the final visible state ỹ: (m, ny) */
+  readonly y: Float32Array;
+  /** with trace: h drawn at each step, ±1: (m, k, nh) */
+  readonly hTrace?: Int8Array;
+  /** with trace: y after each step: (m, k, ny) */
+  readonly yTrace?: Float32Array;
+}
+
+/** At most this many threads per call. */
+export const MAX_THREADS = 1024;
+
+/**
+ * The native CPU kernel of one instruction-set tier: keyed random draws, Gibbs chains and CD-k gradients.
+ * Every result is a pure function of its inputs: the same on any thread count, and on any tier (the tiers
+ * differ in speed only; see native/simd.inc).
+ */
+export class NativeKernel {
+  constructor(
+    private readonly addon: NativeAddon,
+    /** the instruction-set tier used: 'avx512', 'avx2' or 'generic' */
+    readonly tier: string,
+  ) {}
+
+  /** Tiers this CPU can run, best first. */
+  get tiers(): readonly string[] {
+    return this.addon.info().tiers;
+  }
+
+  /** The same kernel on another tier (which must be in `tiers`). */
+  withTier(tier: string): NativeKernel {
+    if (!this.tiers.includes(tier)) throw new RangeError(`tier '${tier}' is not available on this CPU (available: ${this.tiers.join(', ')})`);
+    return new NativeKernel(this.addon, tier);
+  }
+
+  /** n raw u32 draws at counter (a, b, c, ·): `@nbm/random`'s fillBits. */
+  philoxBits(key: RandomKey, a: number, b: number, c: number, n: number): Uint32Array {
+    this.checkDraw(key, a, b, c, n);
+    return this.addon.draw('bits', key.seed, key.stream, a, b, c, n, this.tier);
+  }
+
+  /** n uniforms in [0, 1) at counter (a, b, c, ·): `@nbm/random`'s fillUniform. */
+  uniforms(key: RandomKey, a: number, b: number, c: number, n: number): Float32Array {
+    this.checkDraw(key, a, b, c, n);
+    return this.addon.draw('uniform', key.seed, key.stream, a, b, c, n, this.tier);
+  }
+
+  /** n standard normals at counter (a, b, c, ·): `@nbm/random`'s fillNormal. */
+  normals(key: RandomKey, a: number, b: number, c: number, n: number): Float32Array {
+    this.checkDraw(key, a, b, c, n);
+    return this.addon.draw('normal', key.seed, key.stream, a, b, c, n, this.tier);
+  }
+
+  /**
+   * k-step Gibbs chains from y = μ(x), one per row: x (m, nx), index (m,) the global example index keying each
+   * chain's draws at counter (key.step, index, Gibbs step, ·). Returns ỹ (m, ny), with `trace` every step's
+   * states too.
+   */
+  gibbsChain(config: ModelConfig, params: Parameters, x: Float32Array, index: Uint32Array, key: ChainKey, k: number, options: ChainOptions = {}): ChainResult {
+    const values = checkParameters(config, params);
+    checkContexts(config, x, index);
+    this.checkKey(key, k);
+    const streams = options.streams ?? { hidden: key.hiddenStream ?? Stream.hidden, visible: key.visibleStream ?? Stream.visible };
+    return this.addon.chain({
+      config,
+      params: values,
+      x,
+      index,
+      seed: key.seed,
+      step: key.step,
+      k,
+      hiddenStream: streams.hidden,
+      visibleStream: streams.visible,
+      trace: options.trace ?? false,
+      threads: threadsOf(options),
+      tier: this.tier,
+      forceDense: options.forceDense ?? false,
+    });
+  }
+
+  /**
+   * Samples y ~ p(y|x) as the official `sample` does (chain from μ(x), k steps; `denoise`: Gaussian μ + W h/P,
+   * Ising tanh(σ(2a)), from the last h). x: (m, nx), index (m,) → (m, ny). For `nbm sample`, pass its streams.
+   */
+  sample(
+    config: ModelConfig,
+    params: Parameters,
+    x: Float32Array,
+    index: Uint32Array,
+    key: { readonly seed: number; readonly step: number },
+    k: number,
+    denoise: boolean,
+    streams: ChainStreams = { hidden: Stream.sampleHidden, visible: Stream.sampleVisible },
+    options: RunOptions = {},
+  ): Float32Array {
+    const values = checkParameters(config, params);
+    checkContexts(config, x, index);
+    this.checkKey(key, k);
+    checkU32('streams.hidden', streams.hidden);
+    checkU32('streams.visible', streams.visible);
+    return this.addon.chain({
+      config,
+      params: values,
+      x,
+      index,
+      seed: key.seed,
+      step: key.step,
+      k,
+      hiddenStream: streams.hidden,
+      visibleStream: streams.visible,
+      denoise,
+      threads: threadsOf(options),
+      tier: this.tier,
+      forceDense: options.forceDense ?? false,
+    }).y;
+  }
+
+  /** The CD-k gradient sum and statistics of each block (GradientEngine.blockGradients). */
+  blockGradients(config: ModelConfig, params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number, options: BlockOptions = {}): BlockGradient[] {
+    const values = checkParameters(config, params);
+    blocks.forEach((b, i) => checkBlock(config, b, i));
+    this.checkKey(key, k);
+    const hidden = key.hiddenStream ?? Stream.hidden;
+    const visible = key.visibleStream ?? Stream.visible;
+    checkU32('key.hiddenStream', hidden);
+    checkU32('key.visibleStream', visible);
+    return this.addon.blockGradients({
+      config,
+      params: values,
+      blocks,
+      seed: key.seed,
+      step: key.step,
+      k,
+      hiddenStream: hidden,
+      visibleStream: visible,
+      threads: threadsOf(options),
+      tier: this.tier,
+      forceDense: options.forceDense ?? false,
+      profile: options.profile,
+      out: options.out,
+    });
+  }
+
+  /**
+   * One AdamW step in place, equal bit for bit to `@nbm/model`'s adamwStep (same float32 roundings; see
+   * native/kernel.inc): about 20× faster than the JavaScript loop on the paper model's 604k parameters.
+   * grads: the mean gradient, one array per parameter in `params` order.
+   */
+  adamwStep(params: Parameters, grads: readonly Float32Array[], state: AdamWState, cfg: AdamWConfig, options: RunOptions = {}): void {
+    const threads = threadsOf(options);
+    checkAdamwShapes(params, grads, state);
+    const k = adamwScalars(cfg, state.step + 1);
+    state.step += 1;
+    params.specs.forEach((spec, i) => {
+      k[6] = Math.fround(1 - cfg.lr * cfg.decay[spec.group]);
+      this.addon.adamw(params.values[i], grads[i], state.m[i], state.v[i], k, threads, this.tier);
+    });
+  }
+
+  // Block reductions: the arithmetic of @nbm/train's reduce.ts (blockMaxAbs, fixedSum, meanFromFixed,
+  // floatSum, meanFromFloat) and @nbm/collective's fixed point, bit for bit, on `threads` threads. Gradients
+  // are flat in parameter order (tensor t at the sum of the sizes before it).
+
+  /** Largest |g| of each tensor over the blocks (NaN or ±Inf anywhere gives Infinity): (tensors,). */
+  blockMaxAbs(blocks: readonly BlockGradient[], options: RunOptions = {}): Float64Array {
+    return this.addon.reduce('maxAbs', blocks, threadsOf(options), this.tier);
+  }
+
+  /**
+   * Σ over blocks of round(g · 2^e[t]) (Math.round), exact in float64 integers: (total,).
+   * @throws RangeError where a gradient is not finite or a sum leaves ±(2^53 − 1) (the trainer's bounds rule
+   *   both out before it sums)
+   */
+  fixedSum(blocks: readonly BlockGradient[], exponents: Int32Array, options: RunOptions = {}): Float64Array {
+    return this.addon.reduce('fixedSum', blocks, exponents, threadsOf(options), this.tier);
+  }
+
+  /** The mean gradient from a fixed-point sum: sum · 2^−e[t] · (1/examples), rounded to float32, per tensor. */
+  meanFromFixed(sum: Float64Array, exponents: Int32Array, sizes: readonly number[], examples: number, options: RunOptions = {}): Float32Array[] {
+    checkInt('examples', examples, 1, 2 ** 52);
+    const flat = this.addon.reduce('fromFixed', sum, exponents, Float64Array.from(sizes), 1 / examples, threadsOf(options), this.tier);
+    return split(flat, sizes);
+  }
+
+  /** float32 sum of the blocks in block order: (total,). */
+  floatSum(blocks: readonly BlockGradient[], options: RunOptions = {}): Float32Array {
+    return this.addon.reduce('floatSum', blocks, threadsOf(options), this.tier);
+  }
+
+  /** The mean gradient from a float32 sum: sum / examples rounded to float32, per tensor. */
+  meanFromFloat(sum: Float32Array, sizes: readonly number[], examples: number, options: RunOptions = {}): Float32Array[] {
+    checkInt('examples', examples, 1, 2 ** 52);
+    return split(this.addon.reduce('fromFloat', sum, examples, threadsOf(options), this.tier), sizes);
+  }
+
+  private checkDraw(key: RandomKey, a: number, b: number, c: number, n: number): void {
+    checkU32('seed', key.seed);
+    checkU32('stream', key.stream);
+    checkU32('a', a);
+    checkU32('b', b);
+    checkU32('c', c);
+    checkInt('n', n, 0, 2 ** 31 - 1);
+  }
+
+  private checkKey(key: { readonly seed: number; readonly step: number }, k: number): void {
+    checkU32('key.seed', key.seed);
+    checkU32('key.step', key.step);
+    checkInt('Gibbs steps k', k, 1, 1 << 20);
+  }
+}
+
+function threadsOf(options: RunOptions): number {
+  const t = options.threads ?? 1;
+  checkInt('threads', t, 1, MAX_THREADS);
+  return t;
+}

@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { chooseExponent, fromFixed, toFixed } from '@nbm/collective';
+import type { BlockGradient } from '@nbm/model';
+import { bitwiseEqual, kernelOrSkip, lcg } from './helpers.ts';
+
+/** Blocks of random gradients over several magnitudes, with exact zeros and halves (rounding ties). */
+function blocks(sizes: number[], count: number, seed: number): BlockGradient[] {
+  const rnd = lcg(seed);
+  return Array.from({ length: count }, () => ({
+    grads: sizes.map((n) =>
+      Float32Array.from({ length: n }, () => {
+        const u = rnd();
+        if (u < 0.03) return 0;
+        if (u < 0.06) return (Math.floor(rnd() * 64) - 32 + 0.5) * 2 ** -21; // ties for Math.round at e = 21, both signs
+        return (rnd() - 0.5) * 10 ** (4 * rnd() - 3);
+      }),
+    ),
+    stats: {} as BlockGradient['stats'],
+  }));
+}
+
+// The JavaScript the native reductions must equal: @nbm/train's reduce.ts over @nbm/collective's fixed point.
+function maxAbsJs(bs: BlockGradient[]): Float64Array {
+  const max = new Float64Array(bs[0].grads.length);
+  for (const b of bs)
+    b.grads.forEach((g, t) => {
+      let m = max[t];
+      for (let i = 0; i < g.length; i++) {
+        const a = Math.abs(g[i]);
+        if (!(a <= m)) m = Number.isNaN(a) ? Infinity : a;
+      }
+      max[t] = m;
+    });
+  return max;
+}
+function offsets(sizes: number[]): number[] {
+  let o = 0;
+  return sizes.map((n) => ((o += n), o - n));
+}
+
+describe('native block reductions equal the JavaScript ones bit for bit', () => {
+  const sizes = [1, 5, 17, 70_001, 3, 131_072];
+
+  it('blockMaxAbs, fixedSum and meanFromFixed (the exact reduce), on every tier, with 1 and 2 threads', function () {
+    const kernel = kernelOrSkip(this);
+    const bs = blocks(sizes, 8, 3);
+    const max = maxAbsJs(bs);
+    const exps = Int32Array.from(max, (m) => chooseExponent(m, 8));
+    exps[1] = exps[3] = 21; // where the constructed halves are exact ties for Math.round (thousands of them)
+    const off = offsets(sizes);
+    const sum = new Float64Array(sizes.reduce((a, b) => a + b, 0));
+    for (const b of bs) b.grads.forEach((g, t) => toFixed(g, exps[t], sum.subarray(off[t], off[t] + sizes[t]), true));
+    const mean = sizes.map((n, t) => {
+      const out = new Float32Array(n);
+      fromFixed(sum.subarray(off[t], off[t] + n), exps[t], 1 / 128, out);
+      return out;
+    });
+    for (const tier of kernel.tiers) {
+      for (const threads of [1, 2]) {
+        const kt = kernel.withTier(tier);
+        expect(bitwiseEqual(kt.blockMaxAbs(bs, { threads }), max), tier).to.equal(true);
+        const nsum = kt.fixedSum(bs, exps, { threads });
+        expect(bitwiseEqual(nsum, sum), tier).to.equal(true);
+        kt.meanFromFixed(nsum, exps, sizes, 128, { threads }).forEach((m, t) => expect(bitwiseEqual(m, mean[t]), `${tier}: tensor ${t}`).to.equal(true));
+      }
+    }
+  });
+
+  it('floatSum and meanFromFloat (the fast reduce)', function () {
+    const kernel = kernelOrSkip(this);
+    const bs = blocks(sizes, 5, 9);
+    const off = offsets(sizes);
+    const sum = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    for (const b of bs) b.grads.forEach((g, t) => { for (let i = 0; i < g.length; i++) sum[off[t] + i] += g[i]; });
+    for (const tier of kernel.tiers) {
+      const kt = kernel.withTier(tier);
+      const nsum = kt.floatSum(bs, { threads: 2 });
+      expect(bitwiseEqual(nsum, sum), tier).to.equal(true);
+      kt.meanFromFloat(nsum, sizes, 96, { threads: 2 }).forEach((m, t) => {
+        const ref = Float32Array.from(sum.subarray(off[t], off[t] + sizes[t]), (v) => v / 96);
+        expect(bitwiseEqual(m, ref), tier).to.equal(true);
+      });
+    }
+  });
+
+  it('NaN and infinities: maxAbs says Infinity, fixedSum refuses', function () {
+    const kernel = kernelOrSkip(this);
+    const bs = blocks([4, 40], 2, 1);
+    bs[1].grads[1][7] = Number.NaN;
+    bs[0].grads[0][2] = -Infinity;
+    expect(Array.from(kernel.blockMaxAbs(bs))).to.deep.equal([Infinity, Infinity]);
+    expect(() => kernel.fixedSum(bs, new Int32Array([10, 10]))).to.throw(RangeError, 'a gradient is not finite at element 2 of the sum');
+    expect(() => kernel.fixedSum(blocks([4], 2, 2), new Int32Array([80]))).to.throw(RangeError, /^fixed-point overflow at element \d of the sum$/);
+  });
+});
