@@ -140,3 +140,29 @@ describe('nbm train: SIGTERM (preemption)', function () {
     a.params.forEach((p, i) => expect(Buffer.from(p.data.buffer).equals(Buffer.from(b.params[i].data.buffer)), p.name).to.equal(true));
   });
 });
+
+describe('nbm train: the native kernel missing', function () {
+  this.timeout(120_000);
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+  const small = ['--train-examples', '64', '--val-examples', '32', '--batch-size', '32', '--hidden', '4', '--gibbs-steps', '2', '--epochs', '1', '--backend', 'cpu', '--no-pictures', '--quiet'];
+
+  it('--kernel auto falls back to the tfjs path with one clear line, and records it', async () => {
+    const out = join(scratch.dir, 'fallback');
+    const r = await runNbm(['train', ...small, '--out', out], { env: { NBM_NATIVE_DISABLE: '1' } });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr.split('\n').filter((l) => /native/.test(l))).to.have.length(1);
+    expect(r.stderr).to.match(/kernel: tfjs \(.*disabled by NBM_NATIVE_DISABLE=1/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.runtime.kernel.name).to.equal('tfjs');
+  });
+
+  it('--kernel native without the kernel is an error that says why, and leaves no run directory', async () => {
+    const out = join(scratch.dir, 'required');
+    const r = await runNbm(['train', ...small, '--kernel', 'native', '--out', out], { env: { NBM_NATIVE_DISABLE: '1' } });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.not.match(/\n\s+at /);
+    expect(r.stderr).to.match(/--kernel native: the native CPU kernel is not available: disabled by NBM_NATIVE_DISABLE=1/);
+    expect(existsSync(out)).to.equal(false);
+  });
+});

@@ -1,3 +1,4 @@
+import type { NativeKernel } from '@nbm/kernels';
 import { sampleModel, type ChainStreams, type ModelConfig, type Parameters } from '@nbm/model';
 import { Stream } from '@nbm/random';
 
@@ -29,7 +30,8 @@ export function sampleStreams(seed: number): ChainStreams {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Draws the samples of global rows [first, first + m), block by block, on the active tfjs backend.
+ * Draws the samples of global rows [first, first + m), block by block, on the active tfjs backend, or in the
+ * native kernel when `native` is given (each chain there depends on its own row alone).
  * `first` must start a block; the range may end inside one only where the job ends (the last, short block).
  * Between blocks it yields to the event loop and honours `signal`.
  * @param x (m, nx) the contexts of those rows
@@ -42,6 +44,7 @@ export async function sampleRange(
   first: number,
   settings: DrawSettings,
   signal?: AbortSignal,
+  native?: { readonly kernel: NativeKernel; readonly threads: number },
 ): Promise<Float32Array> {
   const { blockSize, gibbsSteps, denoise } = settings;
   if (x.length % model.nx !== 0) throw new RangeError(`sampleRange: ${x.length} context values are not whole rows of nx = ${model.nx}`);
@@ -55,7 +58,10 @@ export async function sampleRange(
     const n = Math.min(blockSize, m - r);
     const index = new Uint32Array(n);
     for (let i = 0; i < n; i++) index[i] = first + r + i;
-    const y = sampleModel(model, params, x.subarray(r * model.nx, (r + n) * model.nx), index, streams, gibbsSteps, denoise);
+    const xs = x.subarray(r * model.nx, (r + n) * model.nx);
+    const y = native
+      ? native.kernel.sample(model, params, xs, index, { seed: streams.seed, step: streams.counter }, gibbsSteps, denoise, { hidden: streams.hiddenStream, visible: streams.visibleStream }, { threads: native.threads })
+      : sampleModel(model, params, xs, index, streams, gibbsSteps, denoise);
     out.set(y, r * model.ny);
     await yieldToLoop();
   }

@@ -25,7 +25,7 @@ export {
   type SampleSpec,
 } from './request.ts';
 export { outPaths, readWrittenRows, SAMPLE_FORMAT } from './out-dir.ts';
-export { activateSampleBackend, type SampleBackend } from './backend.ts';
+export { activateSampleBackend, type SampleBackend, type SampleBackendRequest } from './backend.ts';
 export { startLocal, type Sampler, type SamplerModel } from './local.ts';
 export { startPool, type PoolOptions } from './pool.ts';
 export { samplingWorker, parameterTensorsOf, type SampleLoad, type SampleLoaded, type SampleChunkCall } from './worker-actor.ts';

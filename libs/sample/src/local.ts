@@ -1,6 +1,5 @@
-import type { BackendRequest } from '@nbm/backend';
 import type { ModelConfig, Parameters } from '@nbm/model';
-import { activateSampleBackend, type SampleBackend } from './backend.ts';
+import { activateSampleBackend, type SampleBackend, type SampleBackendRequest } from './backend.ts';
 import { sampleRange, type DrawSettings } from './compute.ts';
 import type { ChunkWorker } from './schedule.ts';
 
@@ -22,11 +21,12 @@ export interface Sampler {
 }
 
 /** Sampling in this process: one worker that runs the chunks here, on the requested backend. */
-export async function startLocal(m: SamplerModel, backend: BackendRequest): Promise<Sampler> {
+export async function startLocal(m: SamplerModel, backend: SampleBackendRequest): Promise<Sampler> {
   const choice = await activateSampleBackend(backend);
+  const native = choice.kernel ? { kernel: choice.kernel, threads: choice.threads ?? 1 } : undefined;
   const worker: ChunkWorker = {
     name: 'local',
-    run: (chunk, x) => sampleRange(m.model, m.params, x, chunk.first, m.settings),
+    run: (chunk, x) => sampleRange(m.model, m.params, x, chunk.first, m.settings, undefined, native),
   };
   return { workers: [worker], backend: choice, close: async () => {} };
 }

@@ -4,7 +4,7 @@
  * heartbeating is dropped and its chunk goes to another (schedule.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { BackendRequest } from '@nbm/backend';
+import type { SampleBackendRequest } from './backend.ts';
 import {
   CallTimeoutError,
   Coordinator,
@@ -75,7 +75,7 @@ class RemoteWorker implements ChunkWorker {
  * request (`auto` → a concrete one); the others are loaded with its answer, since the backend decides the bits.
  * @throws when the workers do not start in time or a load fails (everything started is shut down first)
  */
-export async function startPool(o: PoolOptions, m: SamplerModel, backend: BackendRequest): Promise<Sampler> {
+export async function startPool(o: PoolOptions, m: SamplerModel, backend: SampleBackendRequest): Promise<Sampler> {
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const job = `sample#${randomBytes(4).toString('hex')}`;
   const heartbeatMs = o.heartbeatMs ?? 1000;
@@ -96,10 +96,10 @@ export async function startPool(o: PoolOptions, m: SamplerModel, backend: Backen
     });
     const handles = await coordinator.waitForWorkers(o.workers, o.startTimeoutMs ?? 120_000);
     const tensors = parameterTensorsOf(m.params);
-    const load = (h: WorkerHandle, request: BackendRequest) =>
+    const load = (h: WorkerHandle, request: SampleBackendRequest) =>
       coordinator.call(h.id, 'sampleLoad', [{ job, model: m.model, hash: m.hash, settings: m.settings, backend: request } satisfies SampleLoad], tensors, { timeoutMs: 300_000 });
     const first = (await load(handles[0], backend)).value as SampleLoaded;
-    const rest = (await Promise.all(handles.slice(1).map((h) => load(h, first.backend as BackendRequest)))).map((r) => r.value as SampleLoaded);
+    const rest = (await Promise.all(handles.slice(1).map((h) => load(h, first.backend as SampleBackendRequest)))).map((r) => r.value as SampleLoaded);
     const odd = rest.find((r) => r.backend !== first.backend);
     if (odd) throw new Error(`workers disagree on the backend (${first.backend} and ${odd.backend}): their samples would differ`);
     log(`sampling on ${handles.length} worker(s): ${handles.map(describeWorker).join(', ')}; backend ${first.backend} (${first.reason})`);

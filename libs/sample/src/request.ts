@@ -1,4 +1,4 @@
-import type { BackendRequest } from '@nbm/backend';
+import type { SampleBackendRequest } from './backend.ts';
 import type { ModelConfig } from '@nbm/model';
 import { describeContexts, type ContextSpec } from './contexts.ts';
 import { SampleError } from './errors.ts';
@@ -44,7 +44,7 @@ export interface SampleSpec {
   /** default {@link DEFAULT_BLOCK_SIZE} */
   readonly blockSize?: number;
   /** default auto */
-  readonly backend?: BackendRequest;
+  readonly backend?: SampleBackendRequest;
 }
 
 export const DEFAULT_BLOCK_SIZE = 50;

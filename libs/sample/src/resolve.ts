@@ -3,7 +3,7 @@
  * job from the flags (with defaults); for `--resume` from the record the interrupted job left, after checking that
  * the flags given again agree with it and that the checkpoint and contexts file have not changed since.
  */
-import type { BackendRequest } from '@nbm/backend';
+import type { SampleBackendRequest } from './backend.ts';
 import { loadModel, resolveCheckpoint, type LoadedModel } from './checkpoint.ts';
 import { parseClasses } from './classes.ts';
 import type { DrawSettings } from './compute.ts';
@@ -18,7 +18,7 @@ export interface ResolvedJob {
   readonly contexts: ContextSource;
   readonly settings: DrawSettings;
   /** what to ask the sampler for: the flag (fresh) or the backend the job was drawn on (resume) */
-  readonly backend: BackendRequest;
+  readonly backend: SampleBackendRequest;
   /** the interrupted job's record, on resume */
   readonly recorded?: PartialManifest;
 }
@@ -71,5 +71,5 @@ export async function resolveResume(spec: SampleSpec, dir: string): Promise<Reso
   if (loaded.hash !== r.modelHash) throw new SampleError(`--resume: the checkpoint ${r.checkpoint} changed since the job started (its parameters differ)`);
   const contexts = recordedSource(r.contexts, r.model.nx);
   const settings: DrawSettings = { seed: r.seed, gibbsSteps: r.gibbsSteps, denoise: r.denoise, blockSize: r.blockSize };
-  return { loaded, contexts, settings, backend: r.backend as BackendRequest, recorded };
+  return { loaded, contexts, settings, backend: r.backend as SampleBackendRequest, recorded };
 }

@@ -2,10 +2,9 @@
  * The sampling actor a worker process serves (next to training's, in the same `nbm worker`): the coordinator
  * loads the model into it once per job with `sampleLoad`, then calls `sampleChunk` for chunk after chunk.
  */
-import type { BackendRequest } from '@nbm/backend';
 import { parameterSpecs, sizeOf, type ModelConfig, type Parameters } from '@nbm/model';
 import type { ActorMethod, CallContext, TypedArray } from '@nbm/runtime';
-import { activateSampleBackend } from './backend.ts';
+import { activateSampleBackend, type SampleBackend, type SampleBackendRequest } from './backend.ts';
 import { parametersHash } from './checkpoint.ts';
 import { sampleRange, type DrawSettings } from './compute.ts';
 
@@ -18,7 +17,7 @@ export interface SampleLoad {
   readonly hash: string;
   readonly settings: DrawSettings;
   /** the backend to sample on; the coordinator resolves `auto` once so that every worker uses the same */
-  readonly backend: BackendRequest;
+  readonly backend: SampleBackendRequest;
 }
 
 /** What `sampleLoad` answers: the backend it activated (its name decides the bits: all workers must agree). */
@@ -56,24 +55,25 @@ export function parameterTensorsOf(params: Parameters): Record<string, Float32Ar
 }
 
 class SamplingActor {
-  private loaded?: { load: SampleLoad; params: Parameters };
+  private loaded?: { load: SampleLoad; params: Parameters; backend: SampleBackend };
 
   async load(load: SampleLoad, tensors: Record<string, TypedArray>): Promise<SampleLoaded> {
     const params = receiveParameters(load, tensors);
     const backend = await activateSampleBackend(load.backend);
-    this.loaded = { load, params };
+    this.loaded = { load, params, backend };
     return { backend: backend.name, reason: backend.reason };
   }
 
   async chunk(call: SampleChunkCall, tensors: Record<string, TypedArray>, signal: AbortSignal): Promise<Float32Array> {
     if (!this.loaded) throw new Error('sampleChunk before sampleLoad');
-    const { load, params } = this.loaded;
+    const { load, params, backend } = this.loaded;
     if (call.job !== load.job) throw new Error(`sampleChunk for job ${call.job}, but job ${load.job} is loaded`);
     const x = tensors.x;
     if (!(x instanceof Float32Array) || x.length !== call.count * load.model.nx) {
       throw new Error(`sampleChunk: tensor x must be float32 (count, nx) = (${call.count}, ${load.model.nx})`);
     }
-    return sampleRange(load.model, params, x, call.first, load.settings, signal);
+    const native = backend.kernel ? { kernel: backend.kernel, threads: backend.threads ?? 1 } : undefined;
+    return sampleRange(load.model, params, x, call.first, load.settings, signal, native);
   }
 
   unload(): void {

@@ -1,6 +1,6 @@
 import { createNativeEngine, defaultThreads, loadNativeKernel, nativeFallbackMessage } from '@nbm/kernels';
 import { createTfjsEngine, type GradientEngine, type ModelConfig } from '@nbm/model';
-import type { KernelRequest } from './config.ts';
+import { ConfigError, type KernelRequest } from './config.ts';
 import { jsOps, nativeOps, type StepOps } from './ops.ts';
 
 export interface EngineChoice {
@@ -31,6 +31,6 @@ export async function chooseEngine(model: ModelConfig, request: KernelRequest, t
       ops: nativeOps(status.kernel, n),
     };
   }
-  if (request === 'native') throw new Error(`--kernel native: the native CPU kernel is not available: ${status.reason}`);
+  if (request === 'native') throw new ConfigError(`--kernel native: the native CPU kernel is not available: ${status.reason}`);
   return tfjs(nativeFallbackMessage(status.reason));
 }
