@@ -56,6 +56,8 @@ interface Member {
 }
 
 const MAX_ATTEMPTS = 5;
+/** status.json (what `nbm status` shows, last heartbeats included) is refreshed every this many steps */
+const STATUS_EVERY = 10;
 
 export class ClusterExecutor implements StepExecutor {
   readonly kind = 'cluster';
@@ -195,6 +197,7 @@ export class ClusterExecutor implements StepExecutor {
       settled.forEach((s, i) => outcomes.set(this.members[i].handle.id, outcomeOf(s)));
       const action = decideFailure({ outcomes, attempt, maxAttempts: MAX_ATTEMPTS, minWorkers: this.opts.minWorkers });
       if (action.kind === 'continue') {
+        if ((order.globalStep + 1) % STATUS_EVERY === 0) this.writeStatus();
         const results = settled.map((s) => (s as PromiseFulfilledResult<{ value: unknown }>).value.value as StepResult);
         if (wantHash) this.checkHashes(order.globalStep + 1, results);
         return {
