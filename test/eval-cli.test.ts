@@ -78,6 +78,36 @@ describe('nbm eval (end to end)', function () {
     expect(Object.keys(report.per_class)).to.deep.equal(['context 0', 'context 1']);
   });
 
+  describe('on a worker pool', () => {
+    /** eval.json without what may differ between sessions (wall time) */
+    const numbers = (dir: string) => {
+      const { seconds: _s, ...rest } = readJson(join(dir, 'eval.json'));
+      return rest;
+    };
+    for (const [method, extra] of [
+      ['exact', ['--exact']],
+      ['AIS', ['--ais', '--ais-chains', '6', '--ais-steps', '30']],
+    ] as const) {
+      it(`--workers 2 writes the same eval.json numbers as one process (${method})`, async () => {
+        const common = ['eval', '--checkpoint', run, '--split', 'val', '--limit', '120', ...extra, '--quiet'];
+        const one = join(scratch.dir, `one-${method}`);
+        const two = join(scratch.dir, `two-${method}`);
+        const a = await runNbm([...common, '--out', one]);
+        expect(a.code, a.stderr).to.equal(0);
+        const b = await runNbm([...common, '--out', two, '--workers', '2']);
+        expect(b.code, b.stderr).to.equal(0);
+        expect(numbers(two)).to.deep.equal(numbers(one));
+        expect(numbers(one).method).to.equal(method === 'exact' ? 'exact' : 'ais');
+      });
+    }
+
+    it('refuses a non-loopback --listen without --keys, with the keygen hint', async () => {
+      const r = await runNbm(['eval', '--checkpoint', run, '--listen', 'tcp://0.0.0.0:5555', '--expect', '1', '--quiet']);
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/refusing to listen on tcp:\/\/0\.0\.0\.0:5555 without CURVE keys.*nbm keygen DIR/);
+    });
+  });
+
   describe('bad requests: exit 2 and a one-line message', () => {
     const cases: Array<[string, string[], RegExp]> = [
       ['no --checkpoint', ['--split', 'test'], /--checkpoint is required/],

@@ -85,6 +85,48 @@ describe('nbm sample (end to end)', function () {
     expect(JSON.parse(readFileSync(join(scratch.dir, 'w3-10', 'sample.json'), 'utf8')).workers).to.equal(3);
   });
 
+  it('--listen 127.0.0.1:* --expect 2 with two remote nbm workers is byte-identical to one process', async () => {
+    const reference = join(scratch.dir, 'listen-ref');
+    const ref = await runNbm(['sample', ...request('0-2', 7), '--out', reference, '--chunk', '20']);
+    expect(ref.code, ref.stderr).to.equal(0);
+    const out = join(scratch.dir, 'listen');
+    const coordinator = spawn(process.execPath, [NBM_BIN, 'sample', ...request('0-2', 7), '--out', out, '--chunk', '10', '--listen', 'tcp://127.0.0.1:*', '--expect', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const workers: ReturnType<typeof spawn>[] = [];
+    try {
+      const endpoint = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${stderr}`)), 60_000);
+        coordinator.stderr.on('data', (d) => {
+          stderr += d;
+          const m = /coordinator listening on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+        coordinator.on('exit', (code) => reject(new Error(`nbm sample exited (${code}) before listening:\n${stderr}`)));
+      });
+      for (let i = 0; i < 2; i++) workers.push(spawn(process.execPath, [NBM_BIN, 'worker', '--connect', endpoint], { stdio: 'ignore' }));
+      const code = await new Promise<number | null>((resolve) => coordinator.on('exit', (c) => resolve(c)));
+      expect(code, stderr).to.equal(0);
+      for (const f of ['samples.npy', 'contexts.npy']) expect(same(join(out, f), join(reference, f)), f).to.equal(true);
+      expect(JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8')).workers).to.equal(2);
+    } finally {
+      coordinator.kill('SIGKILL');
+      for (const w of workers) w.kill('SIGKILL');
+    }
+  });
+
+  it('refuses --listen on a non-loopback address without --keys, with the keygen hint, and writes nothing', async () => {
+    const out = join(scratch.dir, 'insecure');
+    const r = await runNbm(['sample', ...request('0-2', 7), '--out', out, '--listen', 'tcp://0.0.0.0:5555', '--expect', '2']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/refusing to listen on tcp:\/\/0\.0\.0\.0:5555 without CURVE keys.*nbm keygen DIR/);
+    expect(existsSync(out)).to.equal(false);
+  });
+
   it('a job killed mid-run leaves only .partial files, and --resume finishes it byte-identical to an uninterrupted one', async () => {
     const long = ['--checkpoint', run, '--classes', '0-9', '--per-class', '120', '--gibbs-steps', '4', '--seed', '3', '--block-size', '10', '--backend', 'wasm', '--quiet'];
     const straight = join(scratch.dir, 'straight');

@@ -70,3 +70,20 @@ export function gatherValues(values: Uint8Array, indices: ArrayLike<number>): Ui
   for (let r = 0; r < indices.length; r++) out[r] = values[indices[r]];
   return out;
 }
+
+/**
+ * The first n rows of a dataset, as views (all rows when n is 0 or at least the count): what `--train-examples`
+ * trains on, so what a baseline fitted to "the run's training data" must read too.
+ */
+export function firstRows(d: Dataset, n: number): Dataset {
+  if (n <= 0 || n >= d.count) return d;
+  return {
+    ...d,
+    count: n,
+    pixels: d.pixels.subarray(0, n * d.ny),
+    labels: d.labels?.subarray(0, n),
+    contexts: d.contexts?.subarray(0, n * d.nx),
+    sourceIndex: d.sourceIndex.subarray(0, n),
+    description: `${d.description} (first ${n} rows only)`,
+  };
+}

@@ -10,7 +10,7 @@ export { type NpyArray, type NpyWritable, readNpy, writeNpy } from './npy.ts';
 export type { NpyDtype } from './npy-format.ts';
 export { NpyAppender, type NpyAppenderOptions } from './npy-appender.ts';
 export { type IdxArray, readIdx } from './idx.ts';
-export { type Dataset, type SplitName, type ValueTransform, SPLIT_ID, gatherRows } from './dataset.ts';
+export { type Dataset, type SplitName, type ValueTransform, SPLIT_ID, gatherRows, firstRows } from './dataset.ts';
 export { type TrainValSplit, trainValSplit } from './split.ts';
 export { type MnistOptions, loadMnist, defaultMnistDir, MNIST_VAL_COUNT } from './mnist.ts';
 export {

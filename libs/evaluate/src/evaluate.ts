@@ -1,11 +1,11 @@
-import { loadDataset, type Dataset, type DatasetName } from '@nbm/data';
-import { aisLogZ } from './ais.ts';
+import { firstRows, loadDataset, type Dataset, type DatasetName } from '@nbm/data';
 import { diagonalLogLikelihood, fitBaseline, type Baseline } from './baseline.ts';
 import { conditionalAt, type Conditional } from './conditional.ts';
 import { loadEvalData, type ContextGroup, type EvalData } from './data.ts';
 import { maxCouplingEigenvalue, minEigenvalue } from './eigen.ts';
+import { estimateAt, poolLogZ, type EvalPoolOptions, type PartitionEstimate } from './distributed.ts';
 import { EvalError } from './errors.ts';
-import { MAX_EXACT_HIDDEN, exactLogZ } from './exact.ts';
+import { MAX_EXACT_HIDDEN } from './exact.ts';
 import { logLikelihood } from './likelihood.ts';
 import { meanAndSe } from './math.ts';
 import { type LoadedModel, loadModel } from './run.ts';
@@ -37,13 +37,11 @@ export interface EvaluateOptions {
   readonly limit?: number;
   /** progress lines (one per context), e.g. to stderr */
   readonly onProgress?: (line: string) => void;
-}
-
-/** ln Z(x) for one context: exact, or AIS with its standard error. */
-interface PartitionEstimate {
-  readonly logZ: number;
-  readonly se: number;
-  readonly ess?: number;
+  /**
+   * compute the per-context ln Z(x) on a pool of worker processes (spawned and/or remote); the result is
+   * bit-identical to one process. Absent: everything in this process.
+   */
+  readonly pool?: EvalPoolOptions;
 }
 
 function checkOptions(o: EvaluateOptions, nh: number): { exact: boolean; chains: number; steps: number } {
@@ -67,17 +65,7 @@ function checkOptions(o: EvaluateOptions, nh: number): { exact: boolean; chains:
 /** The training data the baseline is fitted on: the run's training split, as many rows as the model saw. */
 function runTrainingData(loaded: LoadedModel): Dataset {
   const { run } = loaded;
-  const train = loadDataset({ name: run.dataset, split: 'train', x: run.x, y: run.y, seed: run.seed });
-  const n = run.trainExamples > 0 ? Math.min(run.trainExamples, train.count) : train.count;
-  if (n === train.count) return train;
-  return {
-    ...train,
-    count: n,
-    pixels: train.pixels.subarray(0, n * train.ny),
-    labels: train.labels?.subarray(0, n),
-    contexts: train.contexts?.subarray(0, n * train.nx),
-    sourceIndex: train.sourceIndex.subarray(0, n),
-  } as Dataset;
+  return firstRows(loadDataset({ name: run.dataset, split: 'train', x: run.x, y: run.y, seed: run.seed }), run.trainExamples);
 }
 
 /** Sums for MSE_bias and MSE_var over a group's examples (ȳ: the mean of all evaluated y). */
@@ -138,10 +126,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   let minEig = Infinity;
   let maxEigJ = -Infinity;
   let zVariance = 0; // Σ_g (n_g/N)² se_g²
-  for (const group of groups) {
+  const zSettings = { exact, chains, steps, seed };
+  // on a pool, every ln Z first (in parallel), then the rest below in this process
+  const pooled = options.pool
+    ? await poolLogZ(options.pool, model, params, groups, zSettings, (i, z) =>
+        progress(`${groups[i].name ?? groups[i].key}: log Z ${z.logZ.toFixed(3)}${exact ? '' : ` ± ${z.se.toFixed(3)}`} (worker)`),
+      )
+    : undefined;
+  for (const [gi, group] of groups.entries()) {
     const t0 = performance.now();
     const k = conditionalAt(model, params, group.x);
-    const z: PartitionEstimate = exact ? { logZ: exactLogZ(k, model.visible), se: 0 } : aisLogZ(k, model.visible, { chains, steps, seed, contextId: group.id });
+    const z: PartitionEstimate = pooled ? pooled[gi] : estimateAt(k, model.visible, group.id, zSettings);
     const fit = baseline ? (baseline.byContext.get(group.bytes) ?? baseline.pooled) : null;
     const ll = group.rows.map((r) => (loglik[r] = logLikelihood(k, y, z.logZ, r * model.ny)));
     const bl = fit ? group.rows.map((r) => (baselineLoglik[r] = diagonalLogLikelihood(fit, y, r * model.ny))) : [];

@@ -15,4 +15,15 @@ export { type Baseline, type DiagonalFit, BASELINE_MIN_VARIANCE, fitBaseline, di
 export { type ContextGroup, type EvalData, type EvalDataSpec, loadEvalData, groupContexts } from './data.ts';
 export { type LoadedModel, type RunSettings, loadModel, resolveCheckpoint } from './run.ts';
 export { type EvaluateOptions, evaluate } from './evaluate.ts';
+export {
+  type EvalPoolOptions,
+  type EvalLogZCall,
+  type LogZContext,
+  type LogZSettings,
+  type PartitionEstimate,
+  evalWorker,
+  estimateAt,
+  partitionEstimate,
+  poolLogZ,
+} from './distributed.ts';
 export { type EvalReport, type ClassReport, formatReport, writeEvalJson } from './report.ts';

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { selectBackend } from '@nbm/backend';
 import { atomicWriteFileSync } from '@nbm/checkpoint';
-import type { WorkerCommand } from '@nbm/runtime';
+import type { CoordinatorCurve, WorkerCommand } from '@nbm/runtime';
 import { describeContexts } from './contexts.ts';
 import { drawRows } from './draw.ts';
 import { SampleError } from './errors.ts';
@@ -35,6 +35,14 @@ export interface SampleJobOptions {
   readonly workers?: number;
   /** the command that starts a worker: the nbm CLI's `worker` (required with `workers`) */
   readonly workerCommand?: WorkerCommand;
+  /** bind this address for remote workers (`nbm worker --connect`); off loopback it needs `curve` */
+  readonly listen?: string;
+  /** workers to wait for, spawned ones included (default `workers`; required with `listen` alone) */
+  readonly expect?: number;
+  /** the coordinator's CURVE keys (from `nbm keygen`) */
+  readonly curve?: CoordinatorCurve;
+  /** how long to wait for the expected workers, ms */
+  readonly startTimeoutMs?: number;
   readonly heartbeatMs?: number;
   readonly timeoutMs?: number;
   /** chunks in flight or waiting to be written at once (default 2 per worker, at least 2) */
@@ -78,27 +86,49 @@ const MAX_REPLY_BYTES = 48 * 1024 * 1024;
 /** Checks the options that decide how the job runs; throws SampleError naming the flag. */
 function checkExecution(r: ResolvedJob, o: SampleJobOptions, chunk: number): void {
   checkSizes(r.contexts.count, chunk, r.settings.blockSize);
-  if (o.workers === undefined) return;
-  if (!Number.isSafeInteger(o.workers) || o.workers < 1) throw new SampleError(`--workers must be a positive integer, got ${o.workers}`);
-  if (!o.workerCommand) throw new SampleError('sampling on workers needs the command that starts one');
+  if (!onPool(o)) return;
+  if (o.workers !== undefined && (!Number.isSafeInteger(o.workers) || o.workers < (o.listen !== undefined ? 0 : 1))) {
+    throw new SampleError(`--workers must be a positive integer, got ${o.workers}`);
+  }
+  const expect = o.expect ?? o.workers;
+  if (expect === undefined || !Number.isSafeInteger(expect) || expect < 1) throw new SampleError('--listen needs --expect N: how many workers to wait for');
+  if ((o.workers ?? 0) > 0 && !o.workerCommand) throw new SampleError('sampling on workers needs the command that starts one');
   const ny = r.loaded.model.ny;
   if (chunk * ny * 4 > MAX_REPLY_BYTES) {
     throw new SampleError(`--chunk ${chunk}: a worker's reply of ${chunk} × ${ny} float32 exceeds ${MAX_REPLY_BYTES >> 20} MiB; use a smaller --chunk`);
   }
 }
 
-/** Starts the workers: a pool of processes with `workers`, else this process. */
+/** Whether the job runs on a worker pool (spawned and/or remote workers) rather than in this process. */
+const onPool = (o: SampleJobOptions) => o.workers !== undefined || o.listen !== undefined;
+
+/** Starts the workers: a pool of processes with `workers` and/or `listen`, else this process. */
 function startSampler(r: ResolvedJob, o: SampleJobOptions, log: (line: string) => void): Promise<Sampler> {
   const m = { model: r.loaded.model, params: r.loaded.params, hash: r.loaded.hash, settings: r.settings };
-  if (o.workers === undefined) return startLocal(m, r.backend);
-  return startPool({ workers: o.workers, command: o.workerCommand!, heartbeatMs: o.heartbeatMs, timeoutMs: o.timeoutMs, log }, m, r.backend);
+  if (!onPool(o)) return startLocal(m, r.backend);
+  return startPool(
+    {
+      workers: o.workers,
+      listen: o.listen,
+      expect: o.expect,
+      curve: o.curve,
+      command: o.workerCommand,
+      heartbeatMs: o.heartbeatMs,
+      timeoutMs: o.timeoutMs,
+      startTimeoutMs: o.startTimeoutMs,
+      log,
+      announce: (line) => (o.stream ?? process.stderr).write(line + '\n'),
+    },
+    m,
+    r.backend,
+  );
 }
 
 /** grid.png and components.png, for image data with class contexts; returns their names for sample.json. */
 async function pictures(r: ResolvedJob, o: SampleJobOptions, paths: ReturnType<typeof outPaths>): Promise<{ grid?: string; components?: string }> {
   const { loaded, contexts, settings } = r;
   if (o.pictures === false || !loaded.imageShape || contexts.spec.kind !== 'classes') return {};
-  if (o.workers !== undefined) await selectBackend('cpu'); // μ, P, W for components.png: any backend will do
+  if (onPool(o)) await selectBackend('cpu'); // μ, P, W for components.png: any backend will do
   const title = `k = ${settings.gibbsSteps}, seed ${settings.seed}${settings.denoise ? ', denoised' : ''}`;
   const { classes, perClass } = contexts.spec;
   writeFigures({ model: loaded.model, params: loaded.params, imageShape: loaded.imageShape, classes, perClass, samplesFile: paths.samples, title }, paths);

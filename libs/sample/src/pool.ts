@@ -1,6 +1,7 @@
 /**
  * Sampling on a pool of worker processes: the coordinator side. It spawns local workers (the nbm CLI's
- * `worker` command), loads the model into each, and hands out chunks; a worker that dies, disconnects or stops
+ * `worker` command) and/or binds `listen` and waits for `expect` workers to join (remote `nbm worker --connect`),
+ * loads the model into each, and hands out chunks; a worker that dies, disconnects or stops
  * heartbeating is dropped and its chunk goes to another (schedule.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -8,22 +9,31 @@ import type { SampleBackendRequest } from './backend.ts';
 import {
   CallTimeoutError,
   Coordinator,
+  type CoordinatorCurve,
+  WaitTimeoutError,
   WorkerLostError,
   spawnLocalWorkers,
   type LocalWorkerGroup,
   type WorkerCommand,
   type WorkerHandle,
 } from '@nbm/runtime';
+import { SampleError } from './errors.ts';
 import type { Chunk } from './plan.ts';
 import { WorkerGoneError, type ChunkWorker } from './schedule.ts';
 import type { Sampler, SamplerModel } from './local.ts';
 import { parameterTensorsOf, type SampleChunkCall, type SampleLoad, type SampleLoaded } from './worker-actor.ts';
 
 export interface PoolOptions {
-  /** local worker processes to spawn */
-  readonly workers: number;
+  /** local worker processes to spawn (0 or absent with `listen`: remote workers only) */
+  readonly workers?: number;
+  /** the coordinator's address for remote workers, e.g. tcp://0.0.0.0:5555 (default tcp://127.0.0.1:*); off loopback it needs `curve` */
+  readonly listen?: string;
+  /** workers to wait for before sampling, spawned ones included (default `workers`) */
+  readonly expect?: number;
+  /** CURVE keys of the coordinator (from `nbm keygen`); required for a non-loopback `listen` */
+  readonly curve?: CoordinatorCurve;
   /** what each runs: the nbm CLI's `worker` command (its `--connect` and timing flags are added here) */
-  readonly command: WorkerCommand;
+  readonly command?: WorkerCommand;
   /** heartbeat interval both ways, ms (default 1000) */
   readonly heartbeatMs?: number;
   /** a worker silent this long is lost, ms (default 10 000) */
@@ -33,6 +43,8 @@ export interface PoolOptions {
   /** a chunk call that takes longer than this is abandoned and its worker dropped, ms (default 30 min) */
   readonly chunkTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** where the "listening on …" line goes, even when `log` is quiet (default `log`) */
+  readonly announce?: (line: string) => void;
 }
 
 const describeWorker = (h: WorkerHandle) => `${h.id} (${h.info.host} pid ${h.info.pid})`;
@@ -71,7 +83,8 @@ class RemoteWorker implements ChunkWorker {
 }
 
 /**
- * Starts `o.workers` local workers and loads the model into each. The first worker resolves the backend
+ * Starts `o.workers` local workers and/or waits for `o.expect` workers to join on `o.listen`, and loads the model
+ * into each. The first worker resolves the backend
  * request (`auto` → a concrete one); the others are loaded with its answer, since the backend decides the bits.
  * @throws when the workers do not start in time or a load fails (everything started is shut down first)
  */
@@ -80,7 +93,10 @@ export async function startPool(o: PoolOptions, m: SamplerModel, backend: Sample
   const job = `sample#${randomBytes(4).toString('hex')}`;
   const heartbeatMs = o.heartbeatMs ?? 1000;
   const timeoutMs = o.timeoutMs ?? 10_000;
-  const coordinator = await Coordinator.bind({ bind: 'tcp://127.0.0.1:*', run: job, heartbeatMs, timeoutMs, log });
+  const spawn = o.workers ?? 0;
+  const expect = o.expect ?? spawn;
+  if (!Number.isInteger(expect) || expect < 1) throw new Error(`a sampling pool needs at least one worker: spawn some or expect remote ones (got ${expect})`);
+  const coordinator = await Coordinator.bind({ bind: o.listen ?? 'tcp://127.0.0.1:*', run: job, curve: o.curve, heartbeatMs, timeoutMs, log });
   let group: LocalWorkerGroup | undefined;
   const close = async () => {
     await coordinator.shutdown('sampling finished');
@@ -88,13 +104,26 @@ export async function startPool(o: PoolOptions, m: SamplerModel, backend: Sample
     await group?.exited;
   };
   try {
-    const baseArgs = o.command.args;
-    const extra = ['--connect', coordinator.endpoint, '--heartbeat-ms', String(heartbeatMs), '--timeout-ms', String(timeoutMs)];
-    group = spawnLocalWorkers(o.workers, {
-      ...o.command,
-      args: typeof baseArgs === 'function' ? (i: number) => [...baseArgs(i), ...extra] : [...baseArgs, ...extra],
+    const baseArgs = o.command?.args ?? [];
+    // spawned workers reach a wildcard-bound coordinator on loopback
+    const local = coordinator.endpoint.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:').replace('tcp://[::]:', 'tcp://[::1]:');
+    const extra = ['--connect', local, '--heartbeat-ms', String(heartbeatMs), '--timeout-ms', String(timeoutMs)];
+    if (spawn > 0) {
+      if (!o.command) throw new Error('spawning sampling workers needs the command that starts one');
+      group = spawnLocalWorkers(spawn, {
+        ...o.command,
+        args: typeof baseArgs === 'function' ? (i: number) => [...baseArgs(i), ...extra] : [...baseArgs, ...extra],
+      });
+    }
+    if (o.listen !== undefined) {
+      (o.announce ?? log)(`coordinator listening on ${coordinator.endpoint}${o.curve ? ' (CURVE)' : ''}; waiting for ${expect} worker(s): nbm worker --connect ${coordinator.endpoint}${o.curve ? ' --keys DIR' : ''}`);
+    }
+    const handles = await coordinator.waitForWorkers(expect, o.startTimeoutMs ?? (o.listen !== undefined ? 300_000 : 120_000)).catch((e: unknown) => {
+      if (e instanceof WaitTimeoutError && o.listen !== undefined) {
+        throw new SampleError(`${e.message}: start them with 'nbm worker --connect ${coordinator.endpoint}${o.curve ? ' --keys DIR' : ''}' (or wait longer: --start-timeout-ms)`);
+      }
+      throw e;
     });
-    const handles = await coordinator.waitForWorkers(o.workers, o.startTimeoutMs ?? 120_000);
     const tensors = parameterTensorsOf(m.params);
     const load = (h: WorkerHandle, request: SampleBackendRequest) =>
       coordinator.call(h.id, 'sampleLoad', [{ job, model: m.model, hash: m.hash, settings: m.settings, backend: request } satisfies SampleLoad], tensors, { timeoutMs: 300_000 });

@@ -4,7 +4,7 @@
  */
 import { selectBackend, type BackendChoice } from '@nbm/backend';
 import { evaluate } from '@nbm/evaluate';
-import { batchesPerEpoch, loadDataset, type Dataset } from '@nbm/data';
+import { batchesPerEpoch, firstRows, loadDataset, type Dataset } from '@nbm/data';
 import { parameterCount, type ModelConfig } from '@nbm/model';
 import { validateConfig, type TrainConfig } from './config.ts';
 import { chooseEngine, type EngineChoice } from './engines.ts';
@@ -75,20 +75,6 @@ export async function prepare(config: TrainConfig): Promise<Prepared> {
   const backend = await selectBackend(config.backend);
   const engine = await chooseEngine(model, config.kernel, backend.tfjsBackend, config.threads);
   return { config, model, train, val, backend, engine };
-}
-
-/** The first n rows of a dataset (all when n is 0 or larger than the set). */
-function firstRows(d: Dataset, n: number): Dataset {
-  if (n <= 0 || n >= d.count) return d;
-  return {
-    ...d,
-    count: n,
-    pixels: d.pixels.subarray(0, n * d.ny),
-    labels: d.labels?.subarray(0, n),
-    contexts: d.contexts?.subarray(0, n * d.nx),
-    sourceIndex: d.sourceIndex.subarray(0, n),
-    description: `${d.description} (first ${n} rows only: --train-examples)`,
-  } as Dataset;
 }
 
 /** What config.json records: every setting, resolved, and under `runtime` what the run ran on and why. */

@@ -1,4 +1,5 @@
 import { EvalError, MAX_EXACT_HIDDEN, evaluate, formatReport, writeEvalJson, type EvaluateOptions } from '@nbm/evaluate';
+import { resolveClusterOptions } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
 import { intFlag, parseFlags, type OptionSpec } from '../options.ts';
 
@@ -19,6 +20,16 @@ export const EVAL_HELP = [
   '  --out DIR                where eval.json goes (default: the run directory)',
   '  --quiet                  no progress lines',
   '',
+  'On a worker pool (the per-context log Z, the expensive part; results are identical to one process):',
+  '  --workers N              spawn N local worker processes',
+  '  --listen ENDPOINT        coordinator address for remote workers (nbm worker --connect …), e.g. tcp://0.0.0.0:5555',
+  '                           or tcp://127.0.0.1:* (any free port; printed); needs --keys off loopback',
+  '  --expect N               workers to wait for, spawned ones included (default: --workers)',
+  '  --keys DIR               CURVE key directory from nbm keygen (the same DIR for each nbm worker)',
+  '  --heartbeat-ms N         worker heartbeat interval (default 1000)',
+  '  --timeout-ms N           a worker silent this long is lost and its context goes to another (default 10000)',
+  '  --start-timeout-ms N     how long to wait for the expected workers (default 300000)',
+  '',
   'Prints a table per class and writes eval.json: {split, examples, method, loglik_nats, loglik_se, bits_per_dim,',
   'per_class, mse_bias, mse_var, baseline_loglik_nats, min_eig, ...}. For Gaussian units log-likelihoods are log',
   'densities (nats per example), so they can be positive.',
@@ -38,6 +49,13 @@ const OPTIONS: OptionSpec = {
   seed: { type: 'string' },
   out: { type: 'string' },
   quiet: { type: 'boolean' },
+  workers: { type: 'string' },
+  listen: { type: 'string' },
+  expect: { type: 'string' },
+  keys: { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'start-timeout-ms': { type: 'string' },
 };
 
 function atLeast(values: Record<string, unknown>, name: string, min: number): number | undefined {
@@ -90,9 +108,24 @@ export async function evalCommand(args: string[]): Promise<number> {
     return 0;
   }
   const { out, ...options } = evalOptions(values);
+  // the same --workers/--listen/--expect/--keys rules (and refusals) as nbm train's
+  const cluster = resolveClusterOptions(values);
+  const say = values.quiet ? undefined : (line: string) => console.error(line);
+  const pool = cluster && {
+    spawn: cluster.spawn,
+    command: cluster.workerCommand,
+    listen: cluster.listen,
+    expect: cluster.expect,
+    curve: cluster.curve,
+    heartbeatMs: cluster.heartbeatMs,
+    timeoutMs: cluster.timeoutMs,
+    startTimeoutMs: cluster.startTimeoutMs,
+    // the listening line is printed even with --quiet: remote workers need the address
+    log: (line: string) => (say || line.startsWith('coordinator listening') ? console.error(line) : undefined),
+  };
   let report;
   try {
-    report = await evaluate({ ...options, onProgress: values.quiet ? undefined : (line) => console.error(line) });
+    report = await evaluate({ ...options, pool, onProgress: say });
   } catch (e) {
     if (e instanceof EvalError) throw new UsageError(e.message);
     throw e;

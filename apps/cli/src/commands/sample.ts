@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { SampleBackendRequest } from '@nbm/sample';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK, DEFAULT_PER_CLASS, DEFAULT_SEED, SampleError, runSampleJob, type SampleSpec } from '@nbm/sample';
+import { resolveClusterOptions } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
 import { intFlag, parseFlags } from '../options.ts';
-import { NBM_BIN } from '../paths.ts';
 
 export const SAMPLE_HELP = `nbm sample --checkpoint RUN[/checkpoints/FILE] (--classes 0-9 [--per-class N] | --contexts x.npy) --out DIR [options]
 draws samples y ~ p(y|x) from a trained NBM into DIR: samples.npy float32 (count, ny), contexts.npy float32
@@ -20,6 +20,11 @@ The same request gives byte-identical files whatever --workers and --chunk are, 
   --out DIR              the job's directory (must be new or empty, unless --resume)
   --resume               finish the interrupted job in --out DIR (other request flags are optional and must agree)
   --workers N            spawn N local worker processes and share the chunks among them
+  --listen ENDPOINT      coordinator address for remote workers (nbm worker --connect …), e.g. tcp://0.0.0.0:5555
+                         or tcp://127.0.0.1:* (any free port; the address is printed); needs --keys off loopback
+  --expect N             workers to wait for, spawned ones included (default: --workers)
+  --keys DIR             CURVE key directory from nbm keygen (pass the same DIR to each nbm worker)
+  --start-timeout-ms N   how long to wait for the expected workers (default 300000)
   --chunk N              rows per unit of work and of writing (default ${DEFAULT_CHUNK}; a multiple of --block-size)
   --block-size N         rows per model evaluation; part of the request (default ${DEFAULT_BLOCK_SIZE})
   --backend NAME         auto | native | tensorflow | wasm | cpu; part of the request, since it decides the bits
@@ -47,6 +52,10 @@ export async function sampleCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
       resume: { type: 'boolean' },
       workers: { type: 'string' },
+      listen: { type: 'string' },
+      expect: { type: 'string' },
+      keys: { type: 'string' },
+      'start-timeout-ms': { type: 'string' },
       chunk: { type: 'string' },
       'block-size': { type: 'string' },
       backend: { type: 'string' },
@@ -76,14 +85,19 @@ export async function sampleCommand(args: string[]): Promise<number> {
     blockSize: intFlag(values, 'block-size'),
     backend: backend as SampleBackendRequest | undefined,
   };
-  const workers = intFlag(values, 'workers');
+  // the same --workers/--listen/--expect/--keys rules (and refusals) as nbm train's
+  const cluster = resolveClusterOptions(values);
   try {
     const result = await runSampleJob(spec, {
       out: resolve(out),
       resume: Boolean(values.resume),
       chunk: intFlag(values, 'chunk'),
-      workers,
-      workerCommand: workers !== undefined ? { file: NBM_BIN, args: ['worker'] } : undefined,
+      workers: cluster?.spawn,
+      workerCommand: cluster?.workerCommand,
+      listen: cluster?.listen,
+      expect: cluster?.expect,
+      curve: cluster?.curve,
+      startTimeoutMs: cluster?.startTimeoutMs,
       heartbeatMs: intFlag(values, 'heartbeat-ms'),
       timeoutMs: intFlag(values, 'timeout-ms'),
       pictures: !values['no-pictures'],

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { createSocket } from 'node:dgram';
+import { evalWorker } from '@nbm/evaluate';
 import { isLoopbackEndpoint, loadKeys, runWorker } from '@nbm/runtime';
 import { samplingWorker } from '@nbm/sample';
 import { sweepWorker } from '@nbm/sweep';
@@ -68,13 +69,14 @@ export async function workerCommand(args: string[]): Promise<number> {
     log: say,
   });
   const sampler = samplingWorker();
+  const evaluator = evalWorker();
   const device = values.device !== undefined ? `cuda:${values.device}` : process.env.CUDA_VISIBLE_DEVICES ? `cuda:${process.env.CUDA_VISIBLE_DEVICES}` : 'cpu';
   try {
     const end = await runWorker({
       connect,
       info: { host: hostname(), device, backend: 'unconfigured', configHash: 'nbm-train/1' },
-      // one worker process serves training steps, sampling chunks and whole sweep trials alike
-      methods: { ...worker.methods, ...sampler.methods, ...sweepWorker().methods },
+      // one worker process serves training steps, sampling chunks, evaluation contexts and whole sweep trials alike
+      methods: { ...worker.methods, ...sampler.methods, ...evaluator.methods, ...sweepWorker().methods },
       curve: keys,
       heartbeatMs: intFlag(values, 'heartbeat-ms'),
       timeoutMs: intFlag(values, 'timeout-ms'),
@@ -85,5 +87,6 @@ export async function workerCommand(args: string[]): Promise<number> {
   } finally {
     worker.close();
     sampler.close();
+    evaluator.close();
   }
 }
