@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@nbm/checkpoint';
+import { loadNativeKernel } from '@nbm/kernels';
 import { NBM_BIN, runNbm, scratchDir } from './helpers.ts';
 
 /** Small and quick: 40-example minibatches of 8-example blocks (5 blocks: uneven over 2 and 3 workers). */
@@ -167,5 +168,22 @@ describe('distributed training (separate processes, loopback TCP)', function () 
     const r = await runNbm(['train', '--resume', dir, ...FAST_FAIL, '--workers', '2', '--quiet'], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).to.equal(0);
     expectBitwiseEqual(await finalState(dir, 50), await finalState(dirs.single, 50), 'coordinator killed and resumed');
+  });
+
+  it('a worker that computes with another engine is refused (one run, one engine), and the run goes on', async function () {
+    const native = loadNativeKernel();
+    if (!native.ok && process.env.NBM_REQUIRE_NATIVE !== '1') {
+      console.log(`      skipped: needs the native kernel next to the tfjs path (${native.reason})`);
+      this.skip();
+    }
+    const dir = join(scratch.dir, 'mixed');
+    const t = startTrain([...BASE.filter((a, i, all) => a !== '--kernel' && all[i - 1] !== '--kernel'), '--kernel', 'auto', ...FAST_FAIL, '--max-steps', '6', '--listen', 'tcp://127.0.0.1:*', '--expect', '2', '--out', dir]);
+    const endpoint = await waitFor('the coordinator endpoint', () => /listening on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(t.stderr())?.[1]);
+    const worker = (env: NodeJS.ProcessEnv) => spawn(process.execPath, [NBM_BIN, 'worker', '--connect', endpoint, '--heartbeat-ms', '250', '--timeout-ms', '3000'], { stdio: 'ignore', env: { ...process.env, ...env } });
+    worker({});
+    worker({ NBM_NATIVE_DISABLE: '1' });
+    const r = await t.done;
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/refused worker .*computes with (native|tfjs\/\w+), the run with (native|tfjs\/\w+)/);
   });
 });

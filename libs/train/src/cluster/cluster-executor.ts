@@ -65,6 +65,8 @@ export class ClusterExecutor implements StepExecutor {
   private readonly joiners: WorkerHandle[] = [];
   private attempt = 0;
   private ringDirty = true;
+  /** the engine every replica must compute with (the first admitted worker's) */
+  private compute?: string;
   private readonly expectedFingerprint: string;
 
   private constructor(
@@ -133,10 +135,17 @@ export class ClusterExecutor implements StepExecutor {
     await Promise.all(
       arriving.map(async (h) => {
         try {
-          const r = (await this.coordinator.call(h.id, 'configure', [this.p.config], undefined, { timeoutMs: 300_000 })).value as { fingerprint: string; backend: string; engine: string };
+          const r = (await this.coordinator.call(h.id, 'configure', [this.p.config], undefined, { timeoutMs: 300_000 })).value as { fingerprint: string; backend: string; engine: string; compute: string };
           if (r.fingerprint !== this.expectedFingerprint) {
             this.coordinator.drop(h.id, `its model or data differ from the run's (fingerprint ${r.fingerprint} ≠ ${this.expectedFingerprint})`);
             this.log(`refused worker ${describe(h)}: its model or data differ from the run's`);
+            return;
+          }
+          // gradients from different engines differ in their last bits: one run, one engine
+          this.compute ??= r.compute;
+          if (r.compute !== this.compute) {
+            this.coordinator.drop(h.id, `it computes with ${r.compute} but the run uses ${this.compute}`);
+            this.log(`refused worker ${describe(h)}: it computes with ${r.compute}, the run with ${this.compute} (pass the same --kernel/--backend everywhere)`);
             return;
           }
           configured.push({ handle: h, backend: `${r.backend}/${r.engine}` });

@@ -67,6 +67,8 @@ class TrainingActor {
       fingerprint: fingerprint(this.prepared),
       backend: this.prepared.backend.name,
       engine: this.prepared.engine.engine.name,
+      // what decides the bits of a block's gradient: replicas must agree on it (native tiers agree with each other)
+      compute: this.prepared.engine.kind === 'native' ? 'native' : `tfjs/${this.prepared.backend.name}`,
     };
   }
 
