@@ -40,6 +40,8 @@ export interface ChainOptions extends RunOptions {
   readonly trace?: boolean;
   /** the streams of the draws; default: the key's, else the training streams */
   readonly streams?: ChainStreams;
+  /** replace the last visible draw by its noise-free value (see `sample`) */
+  readonly denoise?: boolean;
 }
 
 export interface ChainResult {
@@ -105,6 +107,8 @@ export class NativeKernel {
     checkContexts(config, x, index);
     this.checkKey(key, k);
     const streams = options.streams ?? { hidden: key.hiddenStream ?? Stream.hidden, visible: key.visibleStream ?? Stream.visible };
+    checkU32('streams.hidden', streams.hidden);
+    checkU32('streams.visible', streams.visible);
     return this.addon.chain({
       config,
       params: values,
@@ -116,6 +120,7 @@ export class NativeKernel {
       hiddenStream: streams.hidden,
       visibleStream: streams.visible,
       trace: options.trace ?? false,
+      denoise: options.denoise ?? false,
       threads: threadsOf(options),
       tier: this.tier,
       forceDense: options.forceDense ?? false,
@@ -137,26 +142,7 @@ export class NativeKernel {
     streams: ChainStreams = { hidden: Stream.sampleHidden, visible: Stream.sampleVisible },
     options: RunOptions = {},
   ): Float32Array {
-    const values = checkParameters(config, params);
-    checkContexts(config, x, index);
-    this.checkKey(key, k);
-    checkU32('streams.hidden', streams.hidden);
-    checkU32('streams.visible', streams.visible);
-    return this.addon.chain({
-      config,
-      params: values,
-      x,
-      index,
-      seed: key.seed,
-      step: key.step,
-      k,
-      hiddenStream: streams.hidden,
-      visibleStream: streams.visible,
-      denoise,
-      threads: threadsOf(options),
-      tier: this.tier,
-      forceDense: options.forceDense ?? false,
-    }).y;
+    return this.gibbsChain(config, params, x, index, key, k, { ...options, streams, denoise }).y;
   }
 
   /** The CD-k gradient sum and statistics of each block (GradientEngine.blockGradients). */
