@@ -209,12 +209,6 @@ export async function poolLogZ(
     return results as PartitionEstimate[];
   } finally {
     await coordinator.shutdown('evaluation finished').catch(() => undefined);
-    if (group) {
-      const g = group;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([g.exited, new Promise<void>((r) => (timer = setTimeout(r, 5_000)))]);
-      clearTimeout(timer);
-      g.killAll('SIGKILL');
-    }
+    await group?.stop();
   }
 }

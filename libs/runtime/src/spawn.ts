@@ -33,6 +33,8 @@ export interface LocalWorkerGroup {
   killAll(signal?: NodeJS.Signals): void;
   /** Resolves when every child has exited. */
   readonly exited: Promise<void>;
+  /** Waits up to `graceMs` for the children to exit by themselves (after a shutdown), then kills the rest. */
+  stop(graceMs?: number): Promise<void>;
   /** Each child's exit, once known: its code, or the signal that ended it. */
   readonly exits: Array<{ code: number | null; signal: NodeJS.Signals | null } | undefined>;
 }
@@ -88,5 +90,11 @@ export function spawnLocalWorkers(n: number, command: WorkerCommand): LocalWorke
   const exited = Promise.all(endings).then(() => {
     process.off('exit', onParentExit);
   });
-  return { children, kill, killAll, exited, exits };
+  const stop = async (graceMs = 5_000): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    killAll('SIGKILL');
+  };
+  return { children, kill, killAll, exited, stop, exits };
 }

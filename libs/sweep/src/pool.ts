@@ -76,13 +76,7 @@ export async function startPool(o: PoolOptions, workersLog: string, log: (line: 
     group,
     async close(reason) {
       await coordinator.shutdown(reason);
-      if (group) {
-        const g = group;
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([g.exited, new Promise<void>((r) => (timer = setTimeout(r, 5_000)))]);
-        clearTimeout(timer);
-        g.killAll('SIGKILL');
-      }
+      await group?.stop();
       out?.end();
     },
   };

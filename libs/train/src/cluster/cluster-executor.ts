@@ -263,7 +263,7 @@ export class ClusterExecutor implements StepExecutor {
 
   async close(): Promise<void> {
     await this.coordinator.shutdown('training finished').catch(() => {});
-    this.group?.killAll();
+    await this.group?.stop();
   }
 }
 
