@@ -13,3 +13,4 @@ export {
 export { linePlot, stackedPlots, PALETTE, type LinePlotOptions, type Series } from './plot.ts';
 export { MAX_SIDE, MAX_PIXELS, type Rgb } from './raster.ts';
 export { hasGlyph, textWidth } from './font.ts';
+export { formatDuration } from './duration.ts';

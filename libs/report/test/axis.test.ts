@@ -84,3 +84,14 @@ describe('axes', () => {
     );
   });
 });
+
+describe('formatDuration', () => {
+  it('formats minutes and seconds, hours and minutes, and unknown durations', async () => {
+    const { formatDuration } = await import('../src/index.ts');
+    expect(formatDuration(187)).to.equal('3m07s');
+    expect(formatDuration(3900)).to.equal('1h05m');
+    expect(formatDuration(0)).to.equal('0m00s');
+    expect(formatDuration(Infinity)).to.equal('?');
+    expect(formatDuration(-1)).to.equal('?');
+  });
+});

@@ -2,6 +2,8 @@
  * The progress line of a sampling job: rows written of the total, samples/s and ETA. On a terminal it redraws in
  * place; otherwise (logs, CI) it prints a line at most every `intervalMs`.
  */
+import { formatDuration } from '@nbm/report';
+
 export class SampleProgress {
   private readonly tty: boolean;
   private readonly started = performance.now();
@@ -27,7 +29,7 @@ export class SampleProgress {
     const width = 24;
     const bar = '█'.repeat(Math.round((rows / total) * width)).padEnd(width, '·');
     const pct = ((100 * rows) / total).toFixed(1).padStart(5);
-    return `sample ${bar} ${pct}% ${rows}/${total} | ${rate.toFixed(1)} samples/s${workers > 1 ? ` on ${workers} workers` : ''} | ETA ${duration(eta)}`;
+    return `sample ${bar} ${pct}% ${rows}/${total} | ${rate.toFixed(1)} samples/s${workers > 1 ? ` on ${workers} workers` : ''} | ETA ${formatDuration(eta)}`;
   }
 
   update(rows: number, workers: number, force = false): void {
@@ -51,10 +53,3 @@ export class SampleProgress {
   }
 }
 
-function duration(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '?';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.floor(s % 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}

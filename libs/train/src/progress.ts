@@ -3,6 +3,8 @@
  * place; otherwise (logs, CI) it prints a line at most every `intervalMs`. `quiet` hides the progress line,
  * not the events.
  */
+import { formatDuration } from '@nbm/report';
+
 export interface ProgressInfo {
   epoch: number;
   epochs: number;
@@ -17,14 +19,6 @@ export interface ProgressInfo {
   /** slowest replica's compute and all-reduce time of the step (shown for distributed runs) */
   computeMs?: number;
   reduceMs?: number;
-}
-
-function duration(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '?';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.floor(s % 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
 export class ProgressBar {
@@ -64,7 +58,7 @@ export class ProgressBar {
       `epoch ${p.epoch + 1}/${p.epochs} ${bar} step ${p.stepInEpoch}/${p.stepsPerEpoch} ` +
       `| CD ${p.cdLoss.toFixed(2)} MSE_bias ${p.mseBias.toFixed(4)} | ${p.samplesPerS.toFixed(0)} samples/s` +
       `${p.worldSize > 1 ? ` on ${p.worldSize} workers (compute ${(p.computeMs ?? 0).toFixed(0)} ms, all-reduce ${(p.reduceMs ?? 0).toFixed(0)} ms)` : ''}` +
-      ` | ETA ${duration(eta)}`;
+      ` | ETA ${formatDuration(eta)}`;
     if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
     else this.stream.write(line + '\n');
   }
