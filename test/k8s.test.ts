@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -300,7 +300,8 @@ describe("the manifests' container commands, run as their pods would run them (p
     const c1 = start('coordinator', coordinator.containers[0]);
     await waitReady('first start', c1.log);
     const w1 = [start('worker', workers.containers[0]), start('worker', workers.containers[0])];
-    await waitFor('step 4 logged', () => loggedStep(run) >= 4, 120_000, () => c1.log());
+    // metrics.csv is flushed just before a checkpoint is written: wait for the checkpoint itself
+    await waitFor('the first checkpoint', () => loggedStep(run) >= 4 && existsSync(join(run, 'checkpoints', 'latest.json')), 120_000, () => c1.log());
     c1.child.kill('SIGKILL'); // the coordinator's node fails; its Job starts the same container again
     await c1.exit;
     // the workers give up on the silent coordinator and exit non-zero: restartPolicy OnFailure restarts them
