@@ -18,7 +18,8 @@ failed() { say "failed: $*"; for f in /var/log/slurm/slurmctld.log /var/log/slur
 
 [ "$(id -u)" -eq 0 ] || unavailable "needs root to install and start slurm (running as $(id -un))"
 
-# one setup at a time (test runs of several checkouts may start together)
+# one setup at a time (test runs of several checkouts may start together). The daemons started below must not
+# inherit the lock's descriptor (9>&- on each), or they would hold the lock for as long as they run.
 mkdir -p /run/lock
 exec 9>/run/lock/nbm-slurm-setup.lock
 flock -w 600 9 || failed "another slurm-setup.sh holds /run/lock/nbm-slurm-setup.lock"
@@ -58,7 +59,7 @@ if ! munge_ok; then
   chmod 0755 /run/munge
   chmod 0400 /etc/munge/munge.key
   rm -f /run/munge/munged.pid
-  runuser -u munge -- /usr/sbin/munged >/dev/null 2>&1 || /usr/sbin/munged --force >/dev/null 2>&1 || true
+  runuser -u munge -- /usr/sbin/munged >/dev/null 2>&1 9>&- || /usr/sbin/munged --force >/dev/null 2>&1 9>&- || true
   for _ in $(seq 1 50); do munge_ok && break; sleep 0.1; done
   munge_ok || failed "munged does not start (see /var/log/munge/munged.log)"
 fi
@@ -141,8 +142,8 @@ if [ "${changed:-0}" = 1 ]; then
   done
 fi
 if [ "$ours" = 1 ]; then
-  running slurmctld || slurmctld || failed "slurmctld does not start"
-  running slurmd || slurmd || failed "slurmd does not start"
+  running slurmctld || slurmctld 9>&- || failed "slurmctld does not start"
+  running slurmd || slurmd 9>&- || failed "slurmd does not start"
 fi
 
 # --- wait until the node takes jobs ----------------------------------------------------------------------------

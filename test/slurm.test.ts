@@ -148,6 +148,12 @@ describe('SLURM: infra/slurm/nbm.sbatch on a one-node cluster (CPUs stand in for
     expect([...new Set(train.map((r) => r.world_size))], 'metrics.csv world_size').to.deep.equal([String(WORKERS)]);
   }
 
+  it('.ci/slurm-setup.sh again while the cluster runs: ready at once (its daemons do not hold the setup lock)', async () => {
+    const again = await sh('bash', [SETUP], { timeoutMs: 60_000 });
+    expect(again.code, `${again.stdout}\n${again.stderr}`).to.equal(0);
+    expect(again.stdout.trim().split('\n').at(-1)).to.match(/^slurm-setup: ready/);
+  });
+
   it(`sbatch --ntasks-per-node=${WORKERS}: trains on ${WORKERS} pinned workers and ends bitwise equal to nbm train --workers ${WORKERS}`, async () => {
     const run = join(scratch.dir, 'plain');
     const id = await submit(run);
