@@ -10,6 +10,7 @@ import { PNG } from 'pngjs';
 import { validateConfig } from '@nbm/train';
 import { resolveTrainConfig } from '../apps/cli/src/train-options.ts';
 import { NBM_BIN, scratchDir, type RunResult } from './helpers.ts';
+import { expectBitwiseEqual, latestCheckpoint } from './cluster-helpers.ts';
 
 const TINY = ['--train-examples', '300', '--val-examples', '60', '--batch-size', '30', '--hidden', '8', '--gibbs-steps', '3', '--backend', 'cpu', '--kernel', 'tfjs', '--no-pictures'];
 /** Fast failure detection, so that the killed sweep's orphaned worker gives up its trial quickly. */
@@ -219,10 +220,83 @@ describe('nbm sweep (end to end)', function () {
     expect(log).to.match(new RegExp(`resuming \\S*${victim.dir.replace('/', '\\/')} from \\S*epoch-00[12]\\.safetensors`));
   });
 
+  it('--workers-per-trial 2: each trial trains data-parallel on a group of 2 and ends bitwise equal to the same sweep on one worker per trial', async () => {
+    const common = [...TINY, '--lr', '1e-3,4e-3', '--epochs', '2', '--scheduler', 'none'];
+    const grouped = join(scratch.dir, 'grouped');
+    const single = join(scratch.dir, 'single');
+    const [g, one] = await Promise.all([
+      startSweep([...common, '--workers', '2', '--workers-per-trial', '2', '--out', grouped]).done,
+      startSweep([...common, '--workers', '1', '--out', single]).done,
+    ]);
+    expect(g.code, g.stderr).to.equal(0);
+    expect(one.code, one.stderr).to.equal(0);
+    const a = sweepJson(grouped);
+    const b = sweepJson(single);
+    expect(a.trials).to.have.length(2);
+    for (const [i, t] of a.trials.entries()) {
+      expect(t.state, t.id).to.equal('completed');
+      // the group: two distinct workers named in the record, and world size 2 on every training row
+      const pids = [...String(t.worker).matchAll(/pid (\d+)/g)].map((m) => m[1]);
+      expect(new Set(pids).size, `${t.id} ran on ${t.worker}`).to.equal(2);
+      const trainRows = csvRows(join(grouped, t.dir, 'metrics.csv')).filter((row) => row.kind === 'train');
+      expect(trainRows.length, `${t.id} training rows`).to.be.above(0);
+      expect(new Set(trainRows.map((row) => row.world_size))).to.deep.equal(new Set(['2']));
+      // the same numbers as on one worker: validation metrics and the final checkpoint, bit for bit
+      expect(t.metrics, `${t.id} validation metrics`).to.deep.equal(b.trials[i].metrics);
+      expectBitwiseEqual(await latestCheckpoint(join(grouped, t.dir)), await latestCheckpoint(join(single, b.trials[i].dir)), t.id);
+    }
+    expect(readFileSync(join(grouped, 'workers.log'), 'utf8')).to.match(/ring formed with 2 worker\(s\)/);
+  });
+
+  it('--workers-per-trial 2, a member of a group killed mid-trial: the trial goes on with the other worker, keeps its progress, and ends bitwise equal', async () => {
+    const common = [...TINY, '--lr', '2e-3,5e-3', '--epochs', '4', '--scheduler', 'none', ...FAST];
+    const out = join(scratch.dir, 'group-lost');
+    const ref = join(scratch.dir, 'group-ref');
+    const reference = startSweep([...common, '--workers', '1', '--out', ref]).done;
+    const run = startSweep([...common, '--workers', '2', '--workers-per-trial', '2', '--out', out]);
+    let exited: RunResult | undefined;
+    void run.done.then((r) => (exited = r));
+    let victim: { id: string; pid: number } | undefined;
+    for (let waited = 0; !victim; waited += 50) {
+      expect(waited, 'a trial checkpoints within 3 minutes').to.be.below(180_000);
+      expect(exited, `the sweep ended first: ${exited?.stderr}`).to.equal(undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      let sweep;
+      try {
+        sweep = sweepJson(out);
+      } catch {
+        continue;
+      }
+      for (const t of sweep.trials) {
+        const ckpt = (e: number) => existsSync(join(out, t.dir, 'checkpoints', `epoch-00${e}.safetensors`));
+        const pids = [...String(t.worker ?? '').matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+        if (t.state === 'running' && pids.length === 2 && ckpt(1) && !ckpt(2)) victim = { id: t.id, pid: pids[1] };
+      }
+    }
+    process.kill(victim.pid, 'SIGKILL');
+    const [r, reference_] = await Promise.all([run.done, reference]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(reference_.code, reference_.stderr).to.equal(0);
+    expect(r.stderr).to.match(new RegExp(`worker w\\d+ \\S+ pid ${victim.pid} lost`));
+    const a = sweepJson(out);
+    const b = sweepJson(ref);
+    for (const [i, t] of a.trials.entries()) {
+      expect(t.state, t.id).to.equal('completed');
+      expectBitwiseEqual(await latestCheckpoint(join(out, t.dir)), await latestCheckpoint(join(ref, b.trials[i].dir)), t.id);
+      expect(t.metrics, `${t.id} validation metrics`).to.deep.equal(b.trials[i].metrics);
+    }
+    const lost = a.trials.find((t: { id: string }) => t.id === victim!.id);
+    expect(lost.attempts, 'the group went on: the trial was not rescheduled').to.equal(1);
+    const worlds = csvRows(join(out, lost.dir, 'metrics.csv')).filter((row) => row.kind === 'train').map((row) => row.world_size);
+    expect(worlds[0]).to.equal('2');
+    expect(worlds.at(-1), 'the trial ended on the surviving worker').to.equal('1');
+  });
+
   it('refuses bad flags with one line, before writing anything', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--lr', '1e-1:1e-4:log:3'], /--lr .*low end 0.1 is above its high end/],
-      [['--lr', '1e-3,1e-2', '--workers-per-trial', '2'], /--workers-per-trial 2: data-parallel trials are not supported yet/],
+      [['--lr', '1e-3,1e-2', '--workers', '2', '--workers-per-trial', '3'], /--workers-per-trial 3 needs at least 3 workers, but --workers is 2/],
+      [['--lr', '1e-3,1e-2', '--workers-per-trial', '0'], /--workers-per-trial must be a positive integer, got 0/],
       [['--lr', '1e-3,1e-2', '--epochs', '1,2'], /--epochs 1,2: .*cannot be swept/],
       [['--lr', '1e-3,1e-2', '--metric', 'val_accuracy'], /--metric must be one of val_nll, val_mse_bias, val_cd/],
     ];

@@ -334,11 +334,17 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
   }
 
-  /** Broadcasts `abort` for `step` to every live worker: each aborts its in-flight call's signal and drops queued calls of that step or earlier. */
-  async abort(step: number, reason: string): Promise<void> {
+  /**
+   * Sends `abort` for `step` to the live workers named in `workers` (default: every live worker): each aborts
+   * its in-flight call's signal and drops queued calls of that step or earlier. Name the workers when the pool
+   * is shared (a sweep's data-parallel trials): an abort covers calls without a step too, so a broadcast would
+   * also abort the other trials' calls.
+   */
+  async abort(step: number, reason: string, workers?: readonly string[]): Promise<void> {
     const frames = encode({ type: 'abort', run: this.run, step, reason: reason.slice(0, MAX_REPLY_TEXT) });
-    this.log(`abort step ${step}: ${reason}`);
-    await Promise.allSettled([...this.byId.values()].map((p) => this.sendTo(p, frames)));
+    const targets = workers ? workers.flatMap((id) => this.byId.get(id) ?? []) : [...this.byId.values()];
+    this.log(`abort step ${step}${workers ? ` on ${workers.join(', ')}` : ''}: ${reason}`);
+    await Promise.allSettled(targets.map((p) => this.sendTo(p, frames)));
   }
 
   /**

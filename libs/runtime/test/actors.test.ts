@@ -149,6 +149,19 @@ describe('runtime: coordinator and worker processes', function () {
       expect(fixture.events.filter((e) => e.event === 'sleeping' && e.step !== undefined).map((e) => e.step)).to.deep.equal([7, 8]);
     });
 
+    it('abort(step, reason, workers) reaches only the named workers: the others\' calls run on', async () => {
+      const [a, b] = [handles[0], handles[1]];
+      const named = settle(h.coordinator.call(a.id, 'sleep', [20_000], undefined, { step: 9 }));
+      const other = settle(h.coordinator.call(b.id, 'sleep', [300]));
+      await fixtureOf(h, a).waitFor((e) => e.event === 'sleeping' && e.step === 9, 5000, 'the step-9 call to start');
+      await h.coordinator.abort(9, 'trial t001 lost a worker', [a.id]);
+      const [x, y] = await Promise.all([named, other]);
+      expect(x.error).to.include({ code: 'aborted' });
+      expect((x.error as RemoteError).remoteMessage).to.equal('aborted by the coordinator at step 9: trial t001 lost a worker');
+      expect(y).to.include({ ok: true });
+      expect(y.value!.value).to.equal('slept');
+    });
+
     it('a call past its timeout rejects with CallTimeoutError; its late result is ignored and the worker serves on', async () => {
       const w = handles[1];
       const r = await settle(h.coordinator.call(w.id, 'sleep', [600], undefined, { timeoutMs: 150 }));

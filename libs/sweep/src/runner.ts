@@ -7,17 +7,26 @@
  * event, so a sweep killed at any point resumes from it (`resumeSweep` is the same call): trials that finished
  * stay finished, jobs that were out go out again and continue from their trial's last checkpoint.
  * A lost worker costs only its trial's progress since that checkpoint: the job is handed to another worker.
+ *
+ * With `workersPerTrial` k > 1 each job goes to a data-parallel group of k free workers instead: this process
+ * drives the trial's training (`train` with a ClusterExecutor on the borrowed group, as `nbm train --workers k`
+ * would) and the group's workers compute its steps. By world-size independence the trial's numbers are the same
+ * as on one worker, bit for bit; only the time differs. A group that loses a member goes on with the rest; a
+ * pool that has shrunk below k forms smaller groups.
  */
 import { resolve as resolvePath } from 'node:path';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, type WriteStream } from 'node:fs';
+import { Writable } from 'node:stream';
 import { RemoteError, WorkerLostError, type WorkerHandle } from '@nbm/runtime';
+import { ClusterExecutor, type GroupOptions } from '@nbm/train';
 import { asha, noScheduler, type RungScheduler } from './asha.ts';
 import { formatMetric, metricOf, type EpochMetrics } from './metric.ts';
 import { bestLine, writeOutputs } from './outputs.ts';
 import { startPool, type Pool, type PoolOptions } from './pool.ts';
 import { FINAL_STATES, MAX_LOSSES, loadSweep, saveSweep, sweepPaths, type SweepFile, type TrialRecord } from './state.ts';
 import { formatTable, LiveTable } from './table.ts';
-import { validationRows, type TrialEpochsCall, type TrialEpochsResult } from './trial-run.ts';
+import { TrialLockedError } from './trial-lock.ts';
+import { runTrialEpochs, validationRows, type TrialEpochsCall, type TrialEpochsResult } from './trial-run.ts';
 import { SWEEP_METHODS } from './worker-actor.ts';
 
 /** The sweep cannot go on (no workers, workers that do not serve the sweep); its state is saved for --resume. */
@@ -40,6 +49,10 @@ export interface RunSweepOptions {
   readonly stream?: (NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) | null;
   /** the table's refresh interval when the stream is not a TTY, ms (default 30 000) */
   readonly printEveryMs?: number;
+  /** workers per trial (default 1: a worker trains its trial alone); k > 1: data-parallel groups of k */
+  readonly workersPerTrial?: number;
+  /** a data-parallel trial's step settings (default: a replica hash every 50 steps, 10 s step timeout) */
+  readonly group?: Partial<GroupOptions>;
 }
 
 export interface SweepOutcome {
@@ -59,10 +72,25 @@ export function schedulerOf(sweep: SweepFile): RungScheduler {
   return s.kind === 'asha' ? asha(ids, s, sweep.schedulerState) : noScheduler(ids, s.maxEpochs, sweep.schedulerState);
 }
 
+/** A stream that writes each line to `target` behind `prefix` (the driven trials share workers.log). */
+function linesPrefixed(target: NodeJS.WritableStream, prefix: string): NodeJS.WritableStream {
+  let partial = '';
+  return new Writable({
+    write(chunk, _encoding, done) {
+      const lines = (partial + String(chunk)).split('\n');
+      partial = lines.pop()!;
+      if (lines.length > 0) target.write(lines.map((l) => `${prefix}${l}\n`).join(''));
+      done();
+    },
+  });
+}
+
 const describeWorker = (w: WorkerHandle | undefined, id: string) => (w ? `${w.id} ${w.info.host} pid ${w.info.pid}` : id);
 
 /** Runs (or resumes) the sweep in `o.dir` to its end. */
 export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
+  const k = o.workersPerTrial ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`workersPerTrial must be a positive integer, got ${k}`);
   const sweep = loadSweep(o.dir);
   const scheduler = schedulerOf(sweep);
   const table = o.stream === null ? undefined : new LiveTable(o.stream ?? process.stderr, o.printEveryMs ?? 30_000);
@@ -124,11 +152,19 @@ class Dispatch {
   readonly done: Promise<boolean>;
   onChange: () => void = () => {};
   private readonly idle: string[] = [];
+  /** worker id → the trial it works on (a data-parallel trial has several) */
   private readonly busy = new Map<string, string>();
   private settle!: { resolve: (interrupted: boolean) => void; reject: (e: Error) => void };
   private ended = false;
   private stopping = false;
   private orphanTimer: NodeJS.Timeout | undefined;
+  private readonly perTrial: number;
+  /** false until the pool first had `perTrial` workers connected (or waited startTimeoutMs for them) */
+  private poolFormed: boolean;
+  private formTimer: NodeJS.Timeout | undefined;
+  /** data-parallel trials driven here: their stop switches and their ends */
+  private readonly groupJobs = new Map<Promise<void>, AbortController>();
+  private groupLog: WriteStream | undefined;
 
   constructor(
     private readonly sweep: SweepFile,
@@ -140,6 +176,18 @@ class Dispatch {
     private readonly say: (line: string) => void,
   ) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.perTrial = o.workersPerTrial ?? 1;
+    this.poolFormed = this.perTrial === 1;
+    if (!this.poolFormed) {
+      // groups smaller than asked for only when the workers do not come: wait for them as long as for any
+      const ms = o.startTimeoutMs ?? 300_000;
+      this.formTimer = setTimeout(() => {
+        this.poolFormed = true;
+        const live = this.pool.coordinator.workers().length;
+        if (live > 0) this.say(`only ${live} of ${this.perTrial} workers per trial connected within ${ms} ms: trials train on groups of ${live}`);
+        this.pump();
+      }, ms);
+    }
     const c = pool.coordinator;
     c.on('join', (w) => {
       this.say(`worker ${describeWorker(w, w.id)} joined`);
@@ -165,7 +213,7 @@ class Dispatch {
   /** The newest epoch of each running trial, read from its metrics.csv (for the live table). */
   peek(): Map<string, EpochMetrics> {
     const out = new Map<string, EpochMetrics>();
-    for (const t of this.busy.values()) {
+    for (const t of new Set(this.busy.values())) {
       try {
         const rows = validationRows(resolvePath(this.o.dir, this.byId.get(t)!.dir));
         if (rows.length) out.set(t, rows[rows.length - 1]);
@@ -184,23 +232,40 @@ class Dispatch {
   private end(interrupted: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.orphanTimer);
+    this.clearTimers();
     this.settle.resolve(interrupted);
   }
 
   private fail(e: Error): void {
     if (this.ended) return;
     this.ended = true;
+    this.clearTimers();
+    // the trials driven here stop too; their state is in their checkpoints
+    for (const stop of this.groupJobs.values()) stop.abort(e);
+    void Promise.allSettled(this.groupJobs.keys()).then(() => {
+      this.save();
+      this.groupLog?.end();
+      this.settle.reject(e);
+    });
+  }
+
+  private clearTimers(): void {
     clearTimeout(this.orphanTimer);
-    this.save();
-    this.settle.reject(e);
+    clearTimeout(this.formTimer);
   }
 
   private interrupt(): void {
     if (this.ended || this.stopping) return;
     this.stopping = true;
     this.say('interrupted: stopping the workers; the sweep continues with --resume');
-    void this.pool.coordinator.shutdown('the sweep was interrupted').then(() => this.end(true));
+    for (const stop of this.groupJobs.values()) stop.abort(new Error('the sweep was interrupted'));
+    void this.pool.coordinator
+      .shutdown('the sweep was interrupted')
+      .then(() => Promise.allSettled(this.groupJobs.keys()))
+      .then(() => {
+        this.groupLog?.end();
+        this.end(true);
+      });
   }
 
   /** With no worker connected and work left, waits startTimeoutMs for one, then gives up (the state is saved). */
@@ -219,12 +284,24 @@ class Dispatch {
     }, ms);
   }
 
+  /** How many workers the next job takes: `perTrial`, or all that are left when the pool has shrunk below it. */
+  private groupSize(): number {
+    const live = this.pool.coordinator.workers().length;
+    if (!this.poolFormed && live >= this.perTrial) {
+      this.poolFormed = true;
+      clearTimeout(this.formTimer);
+    }
+    return this.poolFormed ? Math.max(1, Math.min(this.perTrial, live)) : this.perTrial;
+  }
+
   private pump(): void {
     if (this.ended || this.stopping) return;
-    while (this.idle.length > 0) {
+    for (let size = this.groupSize(); this.idle.length >= size; size = this.groupSize()) {
       const job = this.scheduler.next();
       if (!job) break;
-      this.launch(this.idle.shift()!, job.trial, job.epochs);
+      const workers = this.idle.splice(0, size);
+      if (this.perTrial === 1) this.launch(workers[0], job.trial, job.epochs);
+      else this.launchGroup(workers, job.trial, job.epochs);
     }
     this.save();
     this.onChange();
@@ -232,18 +309,17 @@ class Dispatch {
     else this.watchWorkers();
   }
 
-  private launch(workerId: string, trialId: string, epochs: number): void {
-    const t = this.byId.get(trialId)!;
-    const c = this.pool.coordinator;
-    const handle = c.workers().find((w) => w.id === workerId);
+  /** Marks the trial running on `workers` and returns its job's call. */
+  private startJob(t: TrialRecord, workers: string[], epochs: number): TrialEpochsCall {
+    const live = this.pool.coordinator.workers();
     t.state = 'running';
     t.target = epochs;
     t.attempts += 1;
-    t.worker = describeWorker(handle, workerId);
+    t.worker = workers.map((id) => describeWorker(live.find((w) => w.id === id), id)).join(' + ');
     t.startedAt ??= new Date().toISOString();
     delete t.error;
-    this.busy.set(workerId, trialId);
-    const call: TrialEpochsCall = {
+    for (const id of workers) this.busy.set(id, t.id);
+    return {
       trialDir: resolvePath(this.o.dir, t.dir),
       // JSON round trip: plain data only (no undefined fields) on the wire
       config: JSON.parse(JSON.stringify(t.config)),
@@ -251,17 +327,62 @@ class Dispatch {
       metric: this.sweep.metric,
       knownEpochs: t.metrics.length,
     };
-    c.call(workerId, SWEEP_METHODS.trialEpochs, [call])
+  }
+
+  /** The job is over: its workers that are still connected are free again. */
+  private endJob(workers: string[]): void {
+    const live = this.pool.coordinator.workers();
+    for (const id of workers) {
+      this.busy.delete(id);
+      if (live.some((w) => w.id === id) && !this.idle.includes(id)) this.idle.push(id);
+    }
+    this.pump();
+  }
+
+  /** A job on one worker: the worker trains the trial in its own process (the `trialEpochs` method). */
+  private launch(workerId: string, trialId: string, epochs: number): void {
+    const t = this.byId.get(trialId)!;
+    const call = this.startJob(t, [workerId], epochs);
+    this.pool.coordinator
+      .call(workerId, SWEEP_METHODS.trialEpochs, [call])
       .then(
         (r) => this.onAnswer(t, r.value as TrialEpochsResult),
         (e) => this.onError(t, workerId, e as Error),
       )
       .catch((e) => this.fail(e as Error))
+      .finally(() => this.endJob([workerId]));
+  }
+
+  /** A job on a data-parallel group: this process drives the trial's training, the group computes its steps. */
+  private launchGroup(workers: string[], trialId: string, epochs: number): void {
+    const t = this.byId.get(trialId)!;
+    const call = this.startJob(t, workers, epochs);
+    const c = this.pool.coordinator;
+    const stop = new AbortController();
+    const group: GroupOptions = { hashEvery: 50, timeoutMs: 10_000, ...this.o.group, minWorkers: 1 };
+    this.groupLog ??= createWriteStream(sweepPaths(this.o.dir).workersLog, { flags: 'a' });
+    const job = runTrialEpochs(call, {
+      signal: stop.signal,
+      stream: linesPrefixed(this.groupLog, `trial ${t.id}: `),
+      executor: ClusterExecutor.onWorkers({ coordinator: c, workers }, group),
+    })
+      .then(
+        (r) => this.onAnswer(t, r),
+        (e: Error) => {
+          // the group lost workers (every one of them, or so many that the step could not be redone): a loss
+          const gone = workers.filter((id) => !c.workers().some((w) => w.id === id));
+          if (gone.length > 0 && !(e instanceof TrialLockedError)) {
+            e = new WorkerLostError(gone[0], `${gone.length} of the trial's ${workers.length} workers left (${e.message})`);
+          }
+          this.onError(t, workers[0], e);
+        },
+      )
+      .catch((e) => this.fail(e as Error))
       .finally(() => {
-        this.busy.delete(workerId);
-        if (c.workers().some((w) => w.id === workerId) && !this.idle.includes(workerId)) this.idle.push(workerId);
-        this.pump();
+        this.groupJobs.delete(job);
+        this.endJob(workers);
       });
+    this.groupJobs.set(job, stop);
   }
 
   private onAnswer(t: TrialRecord, r: TrialEpochsResult): void {
@@ -302,7 +423,8 @@ class Dispatch {
   }
 
   private onError(t: TrialRecord, workerId: string, e: Error): void {
-    if (this.stopping) {
+    if (this.stopping || this.ended) {
+      // the sweep is stopping (interrupted, or failed for another reason): the job goes out again on resume
       this.scheduler.requeue(t.id);
       t.state = 'queued';
       return;
@@ -323,10 +445,10 @@ class Dispatch {
       this.fail(new SweepError(`worker ${workerId} does not serve the sweep's '${SWEEP_METHODS.trialEpochs}' method: start the workers with a command that serves @nbm/sweep's sweepWorker() methods (${e.remoteMessage})`));
       return;
     }
-    if (e instanceof RemoteError && e.code === 'trial-locked') {
+    if ((e instanceof RemoteError && e.code === 'trial-locked') || e instanceof TrialLockedError) {
       this.scheduler.requeue(t.id);
       t.state = 'queued';
-      this.say(`trial ${t.id}: ${e.remoteMessage}; it goes back in the queue`);
+      this.say(`trial ${t.id}: ${e instanceof RemoteError ? e.remoteMessage : e.message}; it goes back in the queue`);
       return;
     }
     this.scheduler.retire(t.id, 'failed');

@@ -1,10 +1,11 @@
 /**
- * What a worker does for one job: train a trial's run directory up to a number of epochs, in this process
- * (`train` with the LocalExecutor), continuing from its latest checkpoint when the directory holds a run, and
- * return the validation numbers of every completed epoch. Divergence is an answer, not an error.
+ * One job of a sweep: train a trial's run directory up to a number of epochs, continuing from its latest
+ * checkpoint when the directory holds a run, and return the validation numbers of every completed epoch.
+ * Divergence is an answer, not an error. A worker runs it with the steps in its own process (the default);
+ * the sweep's coordinator runs it for a data-parallel trial with the steps on a group of workers.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { NonFiniteError, readMetrics, runPaths, train, type TrainConfig } from '@nbm/train';
+import { NonFiniteError, readMetrics, runPaths, train, type ExecutorFactory, type OutputStream, type TrainConfig } from '@nbm/train';
 import type { EpochMetrics, MetricName } from './metric.ts';
 import { validationNll } from './nll.ts';
 import { acquireTrialLock, type LockOptions } from './trial-lock.ts';
@@ -38,7 +39,9 @@ export interface TrialRunOptions {
   readonly signal?: AbortSignal;
   readonly lock?: LockOptions;
   /** where training's log lines go (default stderr: a spawned worker's go to the sweep's workers.log) */
-  readonly stream?: NodeJS.WriteStream;
+  readonly stream?: OutputStream;
+  /** what runs the steps (default: this process); it is wrapped to yield, honour `signal` and keep the lock */
+  readonly executor?: ExecutorFactory;
 }
 
 function checkCall(c: TrialEpochsCall): void {
@@ -76,7 +79,7 @@ export async function runTrialEpochs(call: TrialEpochsCall, o: TrialRunOptions =
     const config: TrainConfig = { ...call.config, epochs: call.epochs, out: dir };
     let diverged: string | undefined;
     try {
-      await train({ config, resume: existsSync(paths.config), quiet: true, stream: o.stream, executor: yieldingExecutor({ signal: o.signal, onTick: () => lock.refresh() }) });
+      await train({ config, resume: existsSync(paths.config), quiet: true, stream: o.stream, executor: yieldingExecutor({ signal: o.signal, onTick: () => lock.refresh(), inner: o.executor }) });
     } catch (e) {
       if (!(e instanceof NonFiniteError) && (e as Error)?.name !== 'NonFiniteError') throw e;
       diverged = (e as Error).message;

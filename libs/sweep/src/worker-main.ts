@@ -1,16 +1,19 @@
 /**
- * A worker process that serves the sweep's methods only: `node --import tsx worker-main.ts --connect ENDPOINT`.
- * `nbm sweep --workers N` spawns these until `nbm worker` serves the sweep methods too (then it spawns
- * `nbm worker`); the flags are the same as `nbm worker`'s.
+ * This library's own sweep worker: `node --import tsx worker-main.ts --connect ENDPOINT`. It serves whole trials
+ * (`trialEpochs`) and the training steps of a data-parallel trial (@nbm/train's trainingWorker), as `nbm worker`
+ * does (which also serves sampling and evaluation, and is what `nbm sweep` spawns); the flags are `nbm worker`'s.
  *
  *   --connect ENDPOINT   the coordinator's address (required)
  *   --keys DIR           CURVE keys (nbm keygen), required off loopback
+ *   --advertise HOST     the address the other workers reach this one's ring socket at (default 127.0.0.1,
+ *                        which is right only when every worker is on this host)
  *   --device N           sets CUDA_VISIBLE_DEVICES=N before tfjs loads
  *   --heartbeat-ms N, --timeout-ms N
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadKeys, runWorker } from '@nbm/runtime';
+import { trainingWorker } from '@nbm/train';
 import { sweepWorker } from './worker-actor.ts';
 
 /** The configHash sweep workers register with. */
@@ -22,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       connect: { type: 'string' },
       keys: { type: 'string' },
+      advertise: { type: 'string' },
       device: { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'timeout-ms': { type: 'string' },
@@ -41,16 +45,24 @@ async function main(argv: string[]): Promise<number> {
     return n;
   };
   const say = (line: string) => process.stderr.write(`sweep worker ${process.pid}: ${line}\n`);
+  const keys = values.keys ? loadKeys(values.keys, 'worker') : undefined;
+  const training = trainingWorker({
+    ringHost: values.advertise ?? '127.0.0.1',
+    // every worker holds the same key pair, so a ring link's server key is that pair's public key
+    ringCurve: keys ? { publicKey: keys.publicKey, secretKey: keys.secretKey, serverKey: keys.publicKey } : undefined,
+    log: say,
+  });
   const end = await runWorker({
     connect: values.connect,
     info: { host: hostname(), device: process.env.CUDA_VISIBLE_DEVICES ? `cuda:${process.env.CUDA_VISIBLE_DEVICES}` : 'cpu', backend: 'unconfigured', configHash: SWEEP_WORKER_HASH },
-    methods: sweepWorker().methods,
-    curve: values.keys ? loadKeys(values.keys, 'worker') : undefined,
+    methods: { ...training.methods, ...sweepWorker().methods },
+    curve: keys,
     heartbeatMs: int('heartbeat-ms'),
     timeoutMs: int('timeout-ms'),
     log: say,
   });
   say(end.reason);
+  training.close();
   return 0;
 }
 

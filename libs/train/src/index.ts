@@ -10,7 +10,7 @@ export { chooseEngine, type EngineChoice } from './engines.ts';
 export { jsOps, nativeOps, type StepOps } from './ops.ts';
 export { writeCheckpoint, latestCheckpoint, restoreState } from './checkpoints.ts';
 export { validationMetrics } from './validate.ts';
-export { ProgressBar, type ProgressInfo } from './progress.ts';
+export { ProgressBar, type ProgressInfo, type OutputStream } from './progress.ts';
 export { writeEpochFigures, writeLossPlot } from './figures.ts';
 export {
   paths as runPaths,
@@ -27,7 +27,7 @@ export {
 } from './run-dir.ts';
 export { type StepExecutor, type StepOrder, type StepReport, type Position } from './executor.ts';
 export { LocalExecutor } from './local-executor.ts';
-export { ClusterExecutor, ReplicaDivergenceError, type ClusterOptions } from './cluster/cluster-executor.ts';
+export { ClusterExecutor, ReplicaDivergenceError, type ClusterOptions, type GroupOptions, type BorrowedWorkers } from './cluster/cluster-executor.ts';
 export { trainingWorker, type WorkerActorOptions, type StepCall, type StepResult } from './cluster/worker-actor.ts';
 export { decideFailure, type CallOutcome, type FailureAction, type FailureObservation } from './cluster/policy.ts';
 export { stateHash, encodeState, decodeState } from './cluster/state-codec.ts';

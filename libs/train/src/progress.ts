@@ -21,6 +21,9 @@ export interface ProgressInfo {
   reduceMs?: number;
 }
 
+/** Where progress and log lines go: a terminal (rewritten in place) or any writable (a line at a time). */
+export type OutputStream = NodeJS.WritableStream & { readonly isTTY?: boolean };
+
 export class ProgressBar {
   private last = 0;
   private readonly tty: boolean;
@@ -28,7 +31,7 @@ export class ProgressBar {
   private startStep: number;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly stream: OutputStream = process.stderr,
     startStep = 0,
     private readonly intervalMs = 10_000,
     private readonly quiet = false,

@@ -13,7 +13,7 @@ import { writeEpochFigures, writeLossPlot } from './figures.ts';
 import type { Position, StepExecutor } from './executor.ts';
 import { LocalExecutor } from './local-executor.ts';
 import type { BatchMetrics } from './metrics.ts';
-import { ProgressBar } from './progress.ts';
+import { ProgressBar, type OutputStream } from './progress.ts';
 import {
   appendMetrics,
   createRunDir,
@@ -31,7 +31,7 @@ export interface TrainOptions {
   /** no progress output */
   readonly quiet?: boolean;
   /** where progress and log lines go (default stderr) */
-  readonly stream?: NodeJS.WriteStream;
+  readonly stream?: OutputStream;
   /** runs the steps (default: in this process) */
   readonly executor?: ExecutorFactory;
   /** when aborted (SIGTERM, Ctrl-C, a scheduler's preemption), the run checkpoints after the step in flight and stops */

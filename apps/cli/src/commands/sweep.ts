@@ -44,7 +44,7 @@ const SWEEP_FLAGS: ReadonlyArray<{ flag: string; boolean?: boolean; help: string
   { flag: 'diverge-above', help: 'a trial whose metric exceeds this in magnitude diverged (exploding loss) (default 1e10)' },
   { flag: 'space-seed', help: 'seed of the random draws (lo:hi:logrand:N, lo:hi:rand:N) (default 0)' },
   { flag: 'workers', help: 'local worker processes to spawn, one trial each at a time (default 1; 0 with --listen)' },
-  { flag: 'workers-per-trial', help: 'workers per trial (data-parallel); only 1 is supported yet' },
+  { flag: 'workers-per-trial', help: 'workers per trial (default 1); k > 1 trains each trial data-parallel on a group of k workers, with the same numbers as on one' },
   { flag: 'gpus', help: 'comma-separated GPU indices, one per spawned worker' },
   { flag: 'listen', help: 'coordinator address for remote workers, e.g. tcp://0.0.0.0:5555 (needs --keys off loopback)' },
   { flag: 'keys', help: 'CURVE key directory from nbm keygen' },
@@ -100,13 +100,14 @@ function schedulerSpec(values: Record<string, unknown>, maxEpochs: number): Sche
   return { kind: 'asha', reductionFactor: intFlag(values, 'reduction-factor') ?? 3, gracePeriod: intFlag(values, 'grace-period') ?? 1, maxEpochs };
 }
 
-function poolOptions(values: Record<string, unknown>): PoolOptions & { startTimeoutMs: number } {
+function poolOptions(values: Record<string, unknown>): PoolOptions & { startTimeoutMs: number; perTrial: number } {
   const listen = values.listen as string | undefined;
   const workers = intFlag(values, 'workers') ?? (listen ? 0 : 1);
   if (workers < 0 || (workers === 0 && !listen)) throw new UsageError(`--workers must be a positive integer (or 0 with --listen), got ${workers}`);
   const perTrial = intFlag(values, 'workers-per-trial') ?? 1;
-  if (perTrial !== 1) {
-    throw new UsageError(`--workers-per-trial ${perTrial}: data-parallel trials are not supported yet; each trial trains on one worker (--workers-per-trial 1)`);
+  if (perTrial < 1) throw new UsageError(`--workers-per-trial must be a positive integer, got ${perTrial}`);
+  if (!listen && perTrial > workers) {
+    throw new UsageError(`--workers-per-trial ${perTrial} needs at least ${perTrial} workers, but --workers is ${workers} (and no --listen for more to join)`);
   }
   if (listen !== undefined && !/^tcp:\/\/.+:(\d+|\*)$/.test(listen)) throw new UsageError(`--listen must look like tcp://HOST:PORT, got '${listen}'`);
   const keysDir = values.keys as string | undefined;
@@ -130,7 +131,7 @@ function poolOptions(values: Record<string, unknown>): PoolOptions & { startTime
       ...(timeoutMs !== undefined ? ['--timeout-ms', String(timeoutMs)] : []),
     ],
   };
-  return { spawn: workers, command, listen, curve, heartbeatMs, timeoutMs, startTimeoutMs: intFlag(values, 'start-timeout-ms') ?? 300_000 };
+  return { spawn: workers, command, listen, curve, heartbeatMs, timeoutMs, perTrial, startTimeoutMs: intFlag(values, 'start-timeout-ms') ?? 300_000 };
 }
 
 /** Creates the sweep directory from the flags; every error is a UsageError raised before anything is written. */
@@ -194,6 +195,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
       dir,
       pool,
       startTimeoutMs: pool.startTimeoutMs,
+      workersPerTrial: pool.perTrial,
       signal: stop.signal,
       stream: values.quiet ? null : process.stderr,
     }).catch((e: Error) => {

@@ -1,11 +1,15 @@
 /**
- * The coordinator's side of distributed training: it owns the worker pool (spawned here or joining over the
- * network), forms the ring, names each step's shards, and handles failures by the policy in policy.ts.
- * It never computes gradients.
+ * The coordinator's side of distributed training: it forms the ring, names each step's shards, and handles
+ * failures by the policy in policy.ts. It never computes gradients.
+ *
+ * Two ways to get workers: `ClusterExecutor.factory` owns the pool (binds a coordinator, spawns local workers,
+ * admits workers that join over the network at any step), as `nbm train --workers/--listen` does;
+ * `ClusterExecutor.onWorkers` borrows a fixed group of an existing coordinator's workers and gives them back
+ * on close, as a sweep's data-parallel trial does (the pool is shared, so its joins are not this run's).
  */
 import { randomBytes } from 'node:crypto';
 import { parameterSpecs } from '@nbm/model';
-import { Coordinator, spawnLocalWorkers, type LocalWorkerGroup, type WorkerHandle } from '@nbm/runtime';
+import { Coordinator, WorkerLostError, spawnLocalWorkers, type LocalWorkerGroup, type WorkerHandle } from '@nbm/runtime';
 import type { Position, StepExecutor, StepOrder, StepReport } from '../executor.ts';
 import type { BatchMetrics } from '../metrics.ts';
 import { shardBlocks } from '../plan.ts';
@@ -40,6 +44,16 @@ export interface ClusterOptions {
   readonly gpus?: readonly string[];
 }
 
+/** The step-level settings of a run on borrowed workers ({@link ClusterExecutor.onWorkers}). */
+export type GroupOptions = Pick<ClusterOptions, 'hashEvery' | 'timeoutMs' | 'minWorkers'>;
+
+/** A group of an existing coordinator's workers, lent to one run. */
+export interface BorrowedWorkers {
+  readonly coordinator: Coordinator;
+  /** the workers' ids; every one must be live and idle, and serve @nbm/train's trainingWorker methods */
+  readonly workers: readonly string[];
+}
+
 /** Raised when replicas that must be identical are not: a bug, never a condition to continue from. */
 export class ReplicaDivergenceError extends Error {
   constructor(step: number, hashes: Map<string, string>) {
@@ -68,22 +82,36 @@ export class ClusterExecutor implements StepExecutor {
   /** the engine every replica must compute with (the first admitted worker's) */
   private compute?: string;
   private readonly expectedFingerprint: string;
+  /** the coordinator events this executor listens to, removed on close (a shared coordinator outlives it) */
+  private readonly listeners: Array<[event: 'join' | 'lost' | 'refused', fn: (...args: never[]) => void]> = [];
 
   private constructor(
     private readonly p: Prepared,
     private readonly coordinator: Coordinator,
-    private readonly opts: ClusterOptions,
-    private readonly group: LocalWorkerGroup | undefined,
+    private readonly opts: GroupOptions,
+    /** ends the run's hold on the workers: shuts an owned pool down, or only lets a borrowed group go */
+    private readonly release: () => Promise<void>,
     private readonly log: (line: string) => void,
     private readonly run: string,
+    /** true: workers that join the coordinator join this run (an owned pool) */
+    admitsJoins: boolean,
   ) {
     this.expectedFingerprint = fingerprint(p);
-    coordinator.on('join', (h: WorkerHandle) => {
-      this.joiners.push(h);
-      this.log(`worker ${describe(h)} joined; it takes a shard from the next step`);
+    if (admitsJoins) {
+      this.listen('join', (h: WorkerHandle) => {
+        this.joiners.push(h);
+        this.log(`worker ${describe(h)} joined; it takes a shard from the next step`);
+      });
+      this.listen('refused', (reason: string) => this.log(`refused a worker: ${reason}`));
+    }
+    this.listen('lost', (h: WorkerHandle, reason: string) => {
+      if (admitsJoins || this.members.some((m) => m.handle.id === h.id)) this.log(`worker ${describe(h)} lost: ${reason}`);
     });
-    coordinator.on('lost', (h: WorkerHandle, reason: string) => this.log(`worker ${describe(h)} lost: ${reason}`));
-    coordinator.on('refused', (reason: string) => this.log(`refused a worker: ${reason}`));
+  }
+
+  private listen<E extends 'join' | 'lost' | 'refused'>(event: E, fn: (...args: never[]) => void): void {
+    this.coordinator.on(event, fn as never);
+    this.listeners.push([event, fn]);
   }
 
   static factory(opts: ClusterOptions): ExecutorFactory {
@@ -111,10 +139,43 @@ export class ClusterExecutor implements StepExecutor {
         });
       }
       log(`coordinator listening on ${coordinator.endpoint}; waiting for ${opts.expect} worker(s)`);
-      const ex = new ClusterExecutor(p, coordinator, opts, group, log, run);
+      const release = async () => {
+        await coordinator.shutdown('training finished').catch(() => {});
+        await group?.stop();
+      };
+      const ex = new ClusterExecutor(p, coordinator, opts, release, log, run, true);
       try {
         await coordinator.waitForWorkers(opts.expect, opts.startTimeoutMs);
         await ex.admitJoiners(state);
+      } catch (e) {
+        await ex.close();
+        throw e;
+      }
+      return ex;
+    };
+  }
+
+  /**
+   * Runs on a group of an existing coordinator's workers: configures them, gives them the state and forms
+   * their ring. Workers that join the coordinator later are not taken in; a member lost mid-run is dropped
+   * and the step redone on the rest (down to `minWorkers`), as in an owned pool. Closing the executor lets
+   * the group go and leaves the coordinator running.
+   */
+  static onWorkers(borrowed: BorrowedWorkers, opts: GroupOptions): ExecutorFactory {
+    return async (p, state, log) => {
+      const { coordinator, workers } = borrowed;
+      if (workers.length === 0) throw new Error('a run on borrowed workers needs at least one worker');
+      const run = `${p.config.out}#${randomBytes(4).toString('hex')}`;
+      const ex = new ClusterExecutor(p, coordinator, opts, async () => {}, log, run, false);
+      const live = new Map(coordinator.workers().map((h) => [h.id, h]));
+      for (const id of workers) {
+        const h = live.get(id);
+        if (!h) throw new WorkerLostError(id, 'it is not connected to the coordinator');
+        ex.joiners.push(h);
+      }
+      try {
+        await ex.admitJoiners(state);
+        if (ex.members.length < opts.minWorkers) throw new Error(`only ${ex.members.length} of the ${workers.length} lent worker(s) could be configured, fewer than the ${opts.minWorkers} required`);
       } catch (e) {
         await ex.close();
         throw e;
@@ -218,7 +279,7 @@ export class ClusterExecutor implements StepExecutor {
         };
       }
       if (action.kind === 'abort') {
-        await this.coordinator.abort(order.globalStep, action.reason).catch(() => {});
+        await this.coordinator.abort(order.globalStep, action.reason, this.members.map((m) => m.handle.id)).catch(() => {});
         throw new Error(`step ${order.globalStep}: ${action.reason}`);
       }
       for (const id of action.drop) this.coordinator.drop(id, `lost during step ${order.globalStep}`);
@@ -262,8 +323,8 @@ export class ClusterExecutor implements StepExecutor {
   }
 
   async close(): Promise<void> {
-    await this.coordinator.shutdown('training finished').catch(() => {});
-    await this.group?.stop();
+    for (const [event, fn] of this.listeners.splice(0)) this.coordinator.off(event, fn as never);
+    await this.release();
   }
 }
 
