@@ -134,6 +134,9 @@ describe('distributed training (separate processes, loopback TCP)', function () 
     const r = await t.done;
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.match(/lost/);
+    // the survivors were told to stop waiting for it (or the ring was re-formed before the next step): none sat
+    // out its collective timeout
+    expect(r.stderr).to.not.match(/CollectiveTimeoutError/);
     expectBitwiseEqual(await finalState(dir, 50), await finalState(dirs.single, 50), `killed a worker at step ~${killAt}`);
     const worlds = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     expect(worlds.filter((c) => c[0] === 'train').at(-1)![11], 'finished on 2').to.equal('2');

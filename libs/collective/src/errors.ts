@@ -43,6 +43,22 @@ export class CollectiveProtocolError extends CollectiveError {
   override name = 'CollectiveProtocolError';
 }
 
+/**
+ * The caller gave up on the call (its `signal` aborted): typically the coordinator, having lost a peer of this
+ * ring, tells the survivors to stop waiting for it rather than let them run into the timeout.
+ */
+export class CollectiveAbortedError extends CollectiveError {
+  override name = 'CollectiveAbortedError';
+  constructor(
+    /** What was awaited when the signal came. */
+    readonly waitingFor: string,
+    /** The signal's reason, in words. */
+    readonly reason: string,
+  ) {
+    super(`collective aborted while waiting for ${waitingFor}: ${reason}`);
+  }
+}
+
 /** A socket-level failure other than a timeout (the ring was closed under the call, a send failed, …). */
 export class CollectiveTransportError extends CollectiveError {
   override name = 'CollectiveTransportError';

@@ -16,6 +16,7 @@ export {
   type RingPlacement,
 } from './ring.ts';
 export {
+  CollectiveAbortedError,
   CollectiveError,
   CollectiveMismatchError,
   CollectiveProtocolError,

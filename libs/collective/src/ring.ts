@@ -28,6 +28,7 @@
 import { Pull, Push, capability } from 'zeromq';
 import { ProtocolError, decode, encode, maxMessageBytes, type Message } from '@nbm/protocol';
 import {
+  CollectiveAbortedError,
   CollectiveError,
   CollectiveMismatchError,
   CollectiveProtocolError,
@@ -69,6 +70,8 @@ export interface CollectiveCallOptions {
   tag: CollectiveTag;
   /** The whole call must finish within this many ms, else it rejects with {@link CollectiveTimeoutError}. */
   timeoutMs?: number;
+  /** Aborting it ends the call at once with {@link CollectiveAbortedError} (the ring is then broken). */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link Ring.allReduce}. */
@@ -117,6 +120,7 @@ interface Call {
   dtype: 'f32' | 'f64';
   timeoutMs: number;
   deadline: number;
+  signal?: AbortSignal;
 }
 
 /**
@@ -334,7 +338,7 @@ export class Ring {
         if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
       }
     }
-    await this.drain();
+    await this.drain(call);
   }
 
   private async runBroadcast(buf: ReduceBuffer, root: number, call: Call): Promise<void> {
@@ -351,7 +355,7 @@ export class Ring {
         if (!last) this.send(call, 'bc', hop + 1, root, c, data);
       }
     }
-    await this.drain();
+    await this.drain(call);
   }
 
   private chunkElems(buf: ReduceBuffer): number {
@@ -380,7 +384,7 @@ export class Ring {
     if (this.placement!.world === 1 || buf.length === 0) return undefined;
     this.state = 'busy';
     this.sendError = undefined;
-    return { seq, tag, op, n: buf.length, dtype: buf instanceof Float32Array ? 'f32' : 'f64', timeoutMs, deadline: Date.now() + timeoutMs };
+    return { seq, tag, op, n: buf.length, dtype: buf instanceof Float32Array ? 'f32' : 'f64', timeoutMs, deadline: Date.now() + timeoutMs, signal: options.signal };
   }
 
   /** Records a failed call: the ring is broken from now on. Returns the error to throw. */
@@ -425,8 +429,8 @@ export class Ring {
   }
 
   /** Waits until every queued send is handed to ZeroMQ; surfaces a send failure. */
-  private async drain(): Promise<void> {
-    await this.sendTail;
+  private async drain(call: Call): Promise<void> {
+    await untilAborted(this.sendTail, call.signal, 'the right neighbour to take the last frames');
     if (this.sendError) throw this.sendError;
   }
 
@@ -442,8 +446,9 @@ export class Ring {
       if (remaining <= 0) throw new CollectiveTimeoutError(call.timeoutMs, where);
       try {
         this.pull.receiveTimeout = Math.ceil(remaining);
-        frames = await this.pull.receive();
+        frames = await untilAborted(this.pull.receive(), call.signal, where);
       } catch (err) {
+        if (err instanceof CollectiveAbortedError) throw err;
         // ZeroMQ's timer runs on the event loop's cached clock and may fire early: wait out the rest
         if ((err as { code?: string }).code === 'EAGAIN') continue;
         throw new CollectiveTransportError(`receive from the left neighbour failed: ${(err as Error).message}`, { cause: err });
@@ -482,6 +487,36 @@ export class Ring {
     if (!this.placement) throw new CollectiveUsageError('ring is not connected yet');
     return this.placement;
   }
+}
+
+/**
+ * `p`, or a {@link CollectiveAbortedError} as soon as `signal` aborts. The abandoned operation settles later
+ * (a receive when the broken ring is closed): its outcome is swallowed.
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, waitingFor: string): Promise<T> {
+  if (!signal) return p;
+  const aborted = () => new CollectiveAbortedError(waitingFor, String((signal.reason as Error | undefined)?.message ?? signal.reason));
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => undefined);
+      reject(aborted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 function checkTimeout(timeoutMs: number): void {

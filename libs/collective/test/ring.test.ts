@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Push, curveKeyPair } from 'zeromq';
 import { encode } from '@nbm/protocol';
 import {
+  CollectiveAbortedError,
   CollectiveMismatchError,
   CollectiveProtocolError,
   CollectiveTimeoutError,
@@ -174,6 +175,34 @@ describe('ring: what a left neighbour sends is checked (the test plays rank 1 of
   it('drops an oversized frame at the socket (maxMessageSize) and times out, nothing merged', async () => {
     const err = await failure(chunk({}, new Float32Array(100_000)), 500);
     expect(err).to.be.instanceOf(CollectiveTimeoutError);
+  });
+
+  it('ends a call waiting on a silent neighbour as soon as its signal aborts, and is broken afterwards', async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    setTimeout(() => stop.abort(new Error('rank 1 was lost')), 100);
+    let err: unknown;
+    try {
+      await ring.allReduce(new Float32Array(4), 'sum', { tag, timeoutMs: 20_000, signal: stop.signal });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(CollectiveAbortedError);
+    expect((err as Error).message).to.equal('collective aborted while waiting for rs k=0 seg=1 chunk=0 from rank 1: rank 1 was lost');
+    // the 20 s timeout is far away: only the signal can have ended it (generous bound for a loaded machine)
+    expect(Date.now() - started).to.be.below(5_000);
+    const again = ring.allReduce(new Float32Array(4), 'sum', { tag });
+    await expectRejects(again, /broken/);
+    // an already aborted signal fails the call before anything waits
+    const late = await Ring.bind('tcp://127.0.0.1:*');
+    try {
+      late.connect({ rank: 0, world: 2, right: 'tcp://127.0.0.1:9' });
+      let early: unknown;
+      await late.allReduce(new Float32Array(4), 'sum', { tag, signal: AbortSignal.abort(new Error('gone')) }).catch((e) => (early = e));
+      expect(early).to.be.instanceOf(CollectiveAbortedError);
+    } finally {
+      late.close();
+    }
   });
 
   it('refuses a second collective while one is in flight', async () => {

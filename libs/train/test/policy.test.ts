@@ -11,6 +11,7 @@ describe('failure policy (a pure function, as a table)', () => {
     ['all ok → continue', [ok, ok, ok], {}, 'continue', null],
     ['one lost → retry without it', [ok, lost, ok], {}, 'retry', ['w1']],
     ['a lost worker and its neighbours timing out in the ring → drop only the lost one', [err('CollectiveTimeoutError'), lost, err('CollectiveTimeoutError')], {}, 'retry', ['w1']],
+    ['a lost worker whose neighbours the coordinator aborted (in the ring, or before they started) → drop only the lost one', [err('CollectiveAbortedError'), lost, err('aborted')], {}, 'retry', ['w1']],
     ['a call that never answered → drop it', [ok, timeout, ok], {}, 'retry', ['w1']],
     ['a transient ring failure with nobody lost → retry with everyone', [err('CollectiveTransportError'), ok, ok], {}, 'retry', []],
     ['divergence on a worker → abort naming it', [ok, err('NonFiniteError', 'training diverged at step 7'), ok], {}, 'abort', /w1 failed: training diverged at step 7/],

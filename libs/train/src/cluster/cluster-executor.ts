@@ -250,17 +250,32 @@ export class ClusterExecutor implements StepExecutor {
   async step(order: StepOrder): Promise<StepReport> {
     for (let attempt = 1; ; attempt++) {
       await this.admitJoiners();
-      this.members = this.members.filter((m) => m.handle.alive);
+      const alive = this.members.filter((m) => m.handle.alive);
+      if (alive.length !== this.members.length) {
+        // lost between steps: the ring still has its place, so the step would wait for it in vain
+        this.members = alive;
+        this.ringDirty = true;
+      }
       if (this.members.length < this.opts.minWorkers) throw new Error(`only ${this.members.length} worker(s) left, fewer than the ${this.opts.minWorkers} required`);
       if (this.ringDirty) await this.formRing();
       const world = this.members.length;
       const tag = { run: this.run, step: ++this.attempt };
       const wantHash = this.opts.hashEvery > 0 && (order.globalStep + 1) % this.opts.hashEvery === 0;
       const timeoutMs = Math.max(this.opts.timeoutMs, 10_000);
+      const ids = this.members.map((m) => m.handle.id);
+      let alarmed = false;
       const calls = this.members.map((m, rank) => {
         const [first, last] = shardBlocks(order.totalBlocks, world, rank);
         const call: StepCall = { order, first, last, tag, timeoutMs, hash: wantHash };
-        return this.coordinator.call(m.handle.id, 'step', [call], undefined, { timeoutMs: timeoutMs * 4, step: order.globalStep });
+        return this.coordinator.call(m.handle.id, 'step', [call], undefined, { timeoutMs: timeoutMs * 4, step: order.globalStep }).catch((e: Error) => {
+          // the others would wait in the ring for this one until their collective timeout: stop them now
+          if (!alarmed) {
+            alarmed = true;
+            const reason = `worker ${describe(m.handle)} failed the step: ${e.message}`;
+            void this.coordinator.abort(order.globalStep, reason, ids.filter((id) => id !== m.handle.id)).catch(() => {});
+          }
+          throw e;
+        });
       });
       const settled = await Promise.allSettled(calls);
       const outcomes = new Map<string, CallOutcome>();

@@ -28,8 +28,11 @@ export type FailureAction =
   | { readonly kind: 'retry'; readonly drop: readonly string[] }
   | { readonly kind: 'abort'; readonly reason: string };
 
-/** Errors that a lost or slow neighbour causes on the survivors: the step can be redone without them. */
-const COLLATERAL = new Set(['CollectiveTimeoutError', 'CollectiveTransportError', 'CollectiveMismatchError', 'WorkerLostError', 'AbortError']);
+/**
+ * Errors that a lost or slow neighbour causes on the survivors: the step can be redone without them. `aborted`
+ * and CollectiveAbortedError: the coordinator, having seen a member fail, told the others to stop waiting.
+ */
+const COLLATERAL = new Set(['CollectiveTimeoutError', 'CollectiveTransportError', 'CollectiveMismatchError', 'CollectiveAbortedError', 'WorkerLostError', 'AbortError', 'aborted']);
 
 export function decideFailure(o: FailureObservation): FailureAction {
   const entries = [...o.outcomes.entries()];

@@ -3,10 +3,10 @@ import type { GradientReducer } from '../update.ts';
 
 /**
  * The step's reductions over the worker ring. `tag` names the run and the attempt, so frames of an aborted
- * attempt can never be merged into a retry.
+ * attempt can never be merged into a retry; `signal` aborts a reduction that waits on a lost neighbour.
  */
-export function ringReducer(ring: Ring, tag: { run: string; step: number }, timeoutMs: number): GradientReducer {
-  const opts = { tag, timeoutMs };
+export function ringReducer(ring: Ring, tag: { run: string; step: number }, timeoutMs: number, signal?: AbortSignal): GradientReducer {
+  const opts = { tag, timeoutMs, signal };
   return {
     max: async (v) => {
       const out = v.slice();

@@ -97,7 +97,8 @@ class TrainingActor {
     return encodeState(state);
   }
 
-  async step(call: StepCall): Promise<StepResult> {
+  /** One step on this replica's shard; `signal` (the call's, aborted by the coordinator) ends a ring wait at once. */
+  async step(call: StepCall, signal?: AbortSignal): Promise<StepResult> {
     const { p, state, layout } = this.need();
     if (!this.ring) throw new Error('step before the ring was formed');
     if (state.globalStep !== call.order.globalStep) {
@@ -111,7 +112,7 @@ class TrainingActor {
     const t0 = performance.now();
     const grads = shardGradients(p.engine.engine, state.params, p.train, spec, call.first, call.last);
     const computeMs = performance.now() - t0;
-    const reducer = ringReducer(this.ring, call.tag, call.timeoutMs);
+    const reducer = ringReducer(this.ring, call.tag, call.timeoutMs, signal);
     const out = await reduceAndApply(state, grads, p.config, layout, call.order.examples, call.order.totalBlocks, p.model.ny, reducer, p.engine.ops);
     state.epoch = call.order.epoch;
     state.stepInEpoch = call.order.stepInEpoch + 1;
@@ -161,7 +162,7 @@ export function trainingWorker(opts: WorkerActorOptions): { methods: Record<stri
       const { meta, tensors } = actor.getState();
       return { value: meta, frames: tensors };
     },
-    step: async ([call]) => ({ value: await actor.step(call as StepCall) }),
+    step: async ([call], _tensors, ctx) => ({ value: await actor.step(call as StepCall, ctx.signal) }),
     rollback: ([step]) => ({ value: actor.rollback(step as number) }),
     validate: ([epoch]) => ({ value: actor.validate(epoch as number) }),
     hash: () => ({ value: actor.hash() }),
