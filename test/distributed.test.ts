@@ -15,6 +15,8 @@ const BASE = [
   '--train-examples', '400', '--val-examples', '40', '--batch-size', '40', '--block-size', '8', '--hidden', '8',
   '--gibbs-steps', '3', '--log-every', '1', '--backend', 'cpu', '--kernel', 'tfjs', '--no-pictures', '--quiet', '--lr', '2e-3',
 ];
+/** BASE with another --kernel. */
+const withKernel = (kernel: string) => [...BASE.filter((a, i, all) => a !== '--kernel' && all[i - 1] !== '--kernel'), '--kernel', kernel];
 const FAST_FAIL = ['--heartbeat-ms', '250', '--timeout-ms', '3000', '--hash-every', '5'];
 
 async function finalState(dir: string, step: number) {
@@ -173,6 +175,24 @@ describe('distributed training (separate processes, loopback TCP)', function () 
     expectBitwiseEqual(await finalState(dir, 50), await finalState(dirs.single, 50), 'coordinator killed and resumed');
   });
 
+  it('more workers than blocks (3 workers, 2 blocks per minibatch) on the native kernel: the idle one adds zeros, bitwise equal to one process', async function () {
+    const native = loadNativeKernel();
+    if (!native.ok && process.env.NBM_REQUIRE_NATIVE !== '1') {
+      console.log(`      skipped: needs the native kernel (${native.reason})`);
+      this.skip();
+    }
+    const args = [...withKernel('native'), '--batch-size', '16', '--max-steps', '12'];
+    const one = join(scratch.dir, 'idle-1');
+    const three = join(scratch.dir, 'idle-3');
+    const [a, b] = await Promise.all([
+      runNbm(['train', ...args, '--out', one], { timeoutMs: 300_000 }),
+      runNbm(['train', ...args, ...FAST_FAIL, '--workers', '3', '--out', three], { timeoutMs: 300_000 }),
+    ]);
+    expect(a.code, a.stderr).to.equal(0);
+    expect(b.code, b.stderr).to.equal(0);
+    expectBitwiseEqual(await finalState(three, 12), await finalState(one, 12), '3 workers on 2 blocks vs 1 process');
+  });
+
   it('a worker that computes with another engine is refused (one run, one engine), and the run goes on', async function () {
     const native = loadNativeKernel();
     if (!native.ok && process.env.NBM_REQUIRE_NATIVE !== '1') {
@@ -180,7 +200,7 @@ describe('distributed training (separate processes, loopback TCP)', function () 
       this.skip();
     }
     const dir = join(scratch.dir, 'mixed');
-    const t = startTrain([...BASE.filter((a, i, all) => a !== '--kernel' && all[i - 1] !== '--kernel'), '--kernel', 'auto', ...FAST_FAIL, '--max-steps', '6', '--listen', 'tcp://127.0.0.1:*', '--expect', '2', '--out', dir]);
+    const t = startTrain([...withKernel('auto'), ...FAST_FAIL, '--max-steps', '6', '--listen', 'tcp://127.0.0.1:*', '--expect', '2', '--out', dir]);
     const endpoint = await waitFor('the coordinator endpoint', () => /listening on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(t.stderr())?.[1]);
     const worker = (env: NodeJS.ProcessEnv) => spawn(process.execPath, [NBM_BIN, 'worker', '--connect', endpoint, '--heartbeat-ms', '250', '--timeout-ms', '3000'], { stdio: 'ignore', env: { ...process.env, ...env } });
     worker({});

@@ -462,19 +462,21 @@ export class Ring {
       throw err;
     }
     if (msg.type !== 'chunk') throw new CollectiveMismatchError('type', 'chunk', msg.type, where);
+    // the call's identity first, then the frame's place in it: when two ranks disagree about the call (another
+    // buffer length, say), the error names that rather than the out-of-place frame it leads to
     const expected: Array<[string, unknown, unknown]> = [
       ['run', call.tag.run, msg.run],
       ['step', call.tag.step, msg.step],
       ['seq', call.seq, msg.seq],
+      ['op', call.op, msg.op],
+      ['n', call.n, msg.n],
+      ['world', world, msg.world],
+      ['dtype', call.dtype, msg.tensors.data.dtype],
       ['phase', want.phase, msg.phase],
       ['k', want.k, msg.k],
       ['seg', want.seg, msg.seg],
       ['chunk', want.chunk, msg.chunk],
       ['from', left, msg.from],
-      ['world', world, msg.world],
-      ['op', call.op, msg.op],
-      ['n', call.n, msg.n],
-      ['dtype', call.dtype, msg.tensors.data.dtype],
       ['length', want.range.end - want.range.start, msg.tensors.data.data.length],
     ];
     for (const [field, exp, got] of expected) {
