@@ -167,13 +167,13 @@ export class ClusterExecutor implements StepExecutor {
       if (workers.length === 0) throw new Error('a run on borrowed workers needs at least one worker');
       const run = `${p.config.out}#${randomBytes(4).toString('hex')}`;
       const ex = new ClusterExecutor(p, coordinator, opts, async () => {}, log, run, false);
-      const live = new Map(coordinator.workers().map((h) => [h.id, h]));
-      for (const id of workers) {
-        const h = live.get(id);
-        if (!h) throw new WorkerLostError(id, 'it is not connected to the coordinator');
-        ex.joiners.push(h);
-      }
       try {
+        const live = new Map(coordinator.workers().map((h) => [h.id, h]));
+        for (const id of workers) {
+          const h = live.get(id);
+          if (!h) throw new WorkerLostError(id, 'it is not connected to the coordinator');
+          ex.joiners.push(h);
+        }
         await ex.admitJoiners(state);
         if (ex.members.length < opts.minWorkers) throw new Error(`only ${ex.members.length} of the ${workers.length} lent worker(s) could be configured, fewer than the ${opts.minWorkers} required`);
       } catch (e) {
