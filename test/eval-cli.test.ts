@@ -101,6 +101,29 @@ describe('nbm eval (end to end)', function () {
       });
     }
 
+    it('loses a worker mid-evaluation (kill -9): its context goes to another, and eval.json is the same as one process\'s (AIS)', async () => {
+      const common = ['eval', '--checkpoint', run, '--split', 'val', '--limit', '120', '--ais', '--ais-chains', '40', '--ais-steps', '30000'];
+      const one = join(scratch.dir, 'lost-one');
+      const three = join(scratch.dir, 'lost-three');
+      let victim: number | undefined;
+      const killFirstWorker = (stderr: string) => {
+        const pid = /evaluating \d+ context\(s\) on 3 worker\(s\): w\d+ \(\S+ pid (\d+)\)/.exec(stderr)?.[1];
+        if (pid && victim === undefined) {
+          victim = Number(pid);
+          process.kill(victim, 'SIGKILL');
+        }
+      };
+      const [a, b] = await Promise.all([
+        runNbm([...common, '--quiet', '--out', one], { timeoutMs: 300_000 }),
+        runNbm([...common, '--workers', '3', '--out', three], { timeoutMs: 300_000, onStderr: killFirstWorker }),
+      ]);
+      expect(a.code, a.stderr).to.equal(0);
+      expect(b.code, b.stderr).to.equal(0);
+      expect(victim, 'the pool was announced and a worker killed').to.be.a('number');
+      expect(b.stderr).to.match(new RegExp(`worker w\\d+ \\(\\S+ pid ${victim}\\) lost \\(.*\\); its context goes to another`));
+      expect(numbers(three)).to.deep.equal(numbers(one));
+    });
+
     it('refuses a non-loopback --listen without --keys, with the keygen hint', async () => {
       const r = await runNbm(['eval', '--checkpoint', run, '--listen', 'tcp://0.0.0.0:5555', '--expect', '1', '--quiet']);
       expect(r.code).to.equal(2);
