@@ -69,6 +69,34 @@ function mtimes(dir: string): Record<string, number> {
   return out;
 }
 
+interface TrialJson { id: string; dir: string; state: string; worker?: string }
+
+/**
+ * Polls the sweep in `out` until `pick` returns something for one of its running trials (given the pids of its
+ * workers and whether its epoch-E checkpoint exists); fails when the sweep ends first or after 3 minutes.
+ */
+async function runningTrial<T>(run: { done: Promise<RunResult> }, out: string, pick: (t: TrialJson, pids: number[], ckpt: (epoch: number) => boolean) => T | undefined): Promise<T> {
+  let exited: RunResult | undefined;
+  void run.done.then((r) => (exited = r));
+  for (let waited = 0; ; waited += 50) {
+    expect(waited, 'a trial checkpoints within 3 minutes').to.be.below(180_000);
+    expect(exited, `the sweep ended first: ${exited?.stderr}`).to.equal(undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    let sweep: { trials: TrialJson[] };
+    try {
+      sweep = sweepJson(out);
+    } catch {
+      continue; // not written yet, or being replaced
+    }
+    for (const t of sweep.trials) {
+      if (t.state !== 'running') continue;
+      const pids = [...String(t.worker ?? '').matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+      const found = pick(t, pids, (e) => existsSync(join(out, t.dir, 'checkpoints', `epoch-00${e}.safetensors`)));
+      if (found !== undefined) return found;
+    }
+  }
+}
+
 const FINAL = ['completed', 'stopped', 'diverged', 'failed'];
 
 describe('nbm sweep (end to end)', function () {
@@ -187,26 +215,8 @@ describe('nbm sweep (end to end)', function () {
   it('loses a worker mid-trial: the trial goes to another worker and continues from its last checkpoint', async () => {
     const out = join(scratch.dir, 'lost');
     const run = startSweep([...TINY, '--lr', '1e-3,2e-3', '--epochs', '3', '--scheduler', 'none', '--workers', '2', ...FAST, '--out', out]);
-    let exited: RunResult | undefined;
-    void run.done.then((r) => (exited = r));
     // kill the worker of a trial that has checkpointed an epoch but not finished
-    let victim: { id: string; dir: string; pid: number } | undefined;
-    for (let waited = 0; !victim; waited += 50) {
-      expect(waited, 'a trial checkpoints within 3 minutes').to.be.below(180_000);
-      expect(exited, `the sweep ended first: ${exited?.stderr}`).to.equal(undefined);
-      await new Promise((r) => setTimeout(r, 50));
-      let s;
-      try {
-        s = sweepJson(out);
-      } catch {
-        continue;
-      }
-      for (const t of s.trials) {
-        const ckpt = (e: number) => existsSync(join(out, t.dir, 'checkpoints', `epoch-00${e}.safetensors`));
-        const pid = /pid (\d+)/.exec(t.worker ?? '')?.[1];
-        if (t.state === 'running' && pid && ckpt(1) && !ckpt(3)) victim = { id: t.id, dir: t.dir, pid: Number(pid) };
-      }
-    }
+    const victim = await runningTrial(run, out, (t, pids, ckpt) => (pids.length === 1 && ckpt(1) && !ckpt(3) ? { id: t.id, dir: t.dir, pid: pids[0] } : undefined));
     process.kill(victim.pid, 'SIGKILL');
     const r = await run.done;
     expect(r.code, r.stderr).to.equal(0);
@@ -254,25 +264,7 @@ describe('nbm sweep (end to end)', function () {
     const ref = join(scratch.dir, 'group-ref');
     const reference = startSweep([...common, '--workers', '1', '--out', ref]).done;
     const run = startSweep([...common, '--workers', '2', '--workers-per-trial', '2', '--out', out]);
-    let exited: RunResult | undefined;
-    void run.done.then((r) => (exited = r));
-    let victim: { id: string; pid: number } | undefined;
-    for (let waited = 0; !victim; waited += 50) {
-      expect(waited, 'a trial checkpoints within 3 minutes').to.be.below(180_000);
-      expect(exited, `the sweep ended first: ${exited?.stderr}`).to.equal(undefined);
-      await new Promise((r) => setTimeout(r, 50));
-      let sweep;
-      try {
-        sweep = sweepJson(out);
-      } catch {
-        continue;
-      }
-      for (const t of sweep.trials) {
-        const ckpt = (e: number) => existsSync(join(out, t.dir, 'checkpoints', `epoch-00${e}.safetensors`));
-        const pids = [...String(t.worker ?? '').matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-        if (t.state === 'running' && pids.length === 2 && ckpt(1) && !ckpt(2)) victim = { id: t.id, pid: pids[1] };
-      }
-    }
+    const victim = await runningTrial(run, out, (t, pids, ckpt) => (pids.length === 2 && ckpt(1) && !ckpt(2) ? { id: t.id, pid: pids[1] } : undefined));
     process.kill(victim.pid, 'SIGKILL');
     const [r, reference_] = await Promise.all([run.done, reference]);
     expect(r.code, r.stderr).to.equal(0);
