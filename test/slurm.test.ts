@@ -81,8 +81,8 @@ describe('SLURM: infra/slurm/nbm.sbatch on a one-node cluster (CPUs stand in for
     return existsSync(f) ? readFileSync(f, 'utf8') : '(no job output yet)';
   };
 
-  /** sbatch, as a user types it: 1 node × WORKERS GPUs, the run's settings after the script. */
-  async function submit(runDir: string): Promise<string> {
+  /** sbatch, as a user types it: 1 node × WORKERS GPUs, the run's settings (or a sweep's) after the script. */
+  async function submit(runDir: string, job: { command?: 'sweep'; args?: string[] } = {}): Promise<string> {
     expect(/\s/.test(process.execPath + NBM_BIN), 'paths without spaces (NBM_BIN is split on spaces)').to.equal(false);
     const env = {
       ...process.env,
@@ -90,8 +90,9 @@ describe('SLURM: infra/slurm/nbm.sbatch on a one-node cluster (CPUs stand in for
       NBM_KEYS: keys,
       NBM_BIN: `${process.execPath} ${NBM_BIN}`,
       NBM_WORKER_ARGS: '--heartbeat-ms 500',
+      ...(job.command ? { NBM_COMMAND: job.command } : {}),
     };
-    const r = await sh('sbatch', ['--parsable', '--nodes=1', `--ntasks-per-node=${WORKERS}`, '--job-name=nbm-test', `--output=${join(scratch.dir, 'slurm-%j.out')}`, SBATCH, ...TRAIN], { cwd: scratch.dir, env });
+    const r = await sh('sbatch', ['--parsable', '--nodes=1', `--ntasks-per-node=${WORKERS}`, '--job-name=nbm-test', `--output=${join(scratch.dir, 'slurm-%j.out')}`, SBATCH, ...(job.args ?? TRAIN)], { cwd: scratch.dir, env });
     expect(r.code, `sbatch failed: ${r.stderr}`).to.equal(0);
     const id = r.stdout.trim().split(';')[0];
     expect(id).to.match(/^\d+$/);
@@ -170,6 +171,35 @@ describe('SLURM: infra/slurm/nbm.sbatch on a one-node cluster (CPUs stand in for
     expect(launches(run)).to.have.length(1);
     expect(launches(run)[0]).to.match(new RegExp(`job=${id} restart=0 mode=fresh nodes=\\S+ world=${WORKERS} `));
     expectBitwiseEqual(await latestCheckpoint(run), await referenceCheckpoint(), 'SLURM job vs nbm train --workers 2');
+  });
+
+  it(`NBM_COMMAND=sweep: a 2-lr sweep with --workers-per-trial ${WORKERS} on the job's workers equals nbm sweep on one local worker; resubmitted, it resumes and changes nothing`, async () => {
+    const dir = join(scratch.dir, 'sweep');
+    const local = join(scratch.dir, 'sweep-local');
+    const spec = [...TINY, '--lr', '1e-3,4e-3', '--epochs', '2', '--scheduler', 'none'];
+    const args = [...spec, '--workers-per-trial', String(WORKERS)];
+    const reference = runNbm(['sweep', ...spec, '--workers', '1', '--out', local], { timeoutMs: 200_000 });
+    const id = await submit(dir, { command: 'sweep', args });
+    const end = await waitEnd(id);
+    expect(end, output(id)).to.deep.include({ state: 'COMPLETED', exitCode: '0:0' });
+    expect(output(id)).to.match(new RegExp(`coordinator at tcp://${hostname().split('.')[0]}:\\d+; starting ${WORKERS} worker`));
+    const sweepOf = (d: string) => JSON.parse(readFileSync(join(d, 'sweep.json'), 'utf8')) as { finished: boolean; trials: Array<{ id: string; dir: string; state: string; metrics: unknown[] }> };
+    const done = sweepOf(dir);
+    expect(done.finished).to.equal(true);
+    const r = await reference;
+    expect(r.code, r.stderr).to.equal(0);
+    const ref = sweepOf(local);
+    for (const [i, t] of done.trials.entries()) {
+      expect(t.state, t.id).to.equal('completed');
+      expect([...new Set(metricRows(join(dir, t.dir)).filter((row) => row.kind === 'train').map((row) => row.world_size))], `${t.id} world_size`).to.deep.equal([String(WORKERS)]);
+      expect(t.metrics, `${t.id} metrics`).to.deep.equal(ref.trials[i].metrics);
+      expectBitwiseEqual(await latestCheckpoint(join(dir, t.dir)), await latestCheckpoint(join(local, ref.trials[i].dir)), `${t.id}: SLURM sweep vs local sweep`);
+    }
+    // the same sbatch again: the script resumes the sweep (its space flags dropped), which has nothing left to do
+    const again = await submit(dir, { command: 'sweep', args });
+    expect(await waitEnd(again), output(again)).to.deep.include({ state: 'COMPLETED', exitCode: '0:0' });
+    expect(launches(dir).map((l) => /mode=(\w+)/.exec(l)?.[1])).to.deep.equal(['fresh', 'resume']);
+    expect(sweepOf(dir).trials).to.deep.equal(done.trials);
   });
 
   it('scancel mid-run, then the same sbatch again: the second job resumes from the last checkpoint and ends bitwise equal', async () => {

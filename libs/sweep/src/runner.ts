@@ -125,6 +125,13 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
   const workersLog = sweepPaths(o.dir).workersLog;
   const logToFile = (line: string) => appendFileSync(workersLog, `coordinator: ${line}\n`);
   const pool: Pool = await startPool(o.pool, workersLog, logToFile);
+  if (o.pool.listen !== undefined) {
+    // remote workers need the address (a port of `*` is chosen now): said even with no table (--quiet)
+    const endpoint = pool.coordinator.endpoint;
+    const line = `coordinator listening on ${endpoint}${o.pool.curve ? ' (CURVE)' : ''}; workers join with: nbm worker --connect ${endpoint}${o.pool.curve ? ' --keys DIR' : ''}`;
+    if (table) say(line);
+    else process.stderr.write(`${line}\n`);
+  }
   const run = new Dispatch(sweep, o, scheduler, pool, byId, save, say);
   let refresher: NodeJS.Timeout | undefined;
   if (table) {
