@@ -43,7 +43,7 @@ const SWEEP_FLAGS: ReadonlyArray<{ flag: string; boolean?: boolean; help: string
   { flag: 'metric', help: `${METRICS.join(' | ')}: the validation metric to minimise (default val_mse_bias)` },
   { flag: 'diverge-above', help: 'a trial whose metric exceeds this in magnitude diverged (exploding loss) (default 1e10)' },
   { flag: 'space-seed', help: 'seed of the random draws (lo:hi:logrand:N, lo:hi:rand:N) (default 0)' },
-  { flag: 'workers', help: 'local worker processes to spawn, one trial each at a time (default 1; 0 with --listen)' },
+  { flag: 'workers', help: 'local worker processes to spawn; each trains one trial at a time, or k together with --workers-per-trial k (default 1; 0 with --listen)' },
   { flag: 'workers-per-trial', help: 'workers per trial (default 1); k > 1 trains each trial data-parallel on a group of k workers, with the same numbers as on one' },
   { flag: 'gpus', help: 'comma-separated GPU indices, one per spawned worker' },
   { flag: 'listen', help: 'coordinator address for remote workers, e.g. tcp://0.0.0.0:5555 (needs --keys off loopback)' },
