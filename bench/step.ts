@@ -104,8 +104,8 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     const result = kernel.blockGradients(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile, out });
     const t2 = performance.now();
     // the trainer's exact reduce (fixed point), with the kernel's reductions, then AdamW
-    const exponents = Int32Array.from(kernel.blockMaxAbs(result, { threads: THREADS }), (m) => chooseExponent(m, nblocks));
-    const sum = kernel.fixedSum(result, exponents, { threads: THREADS });
+    const exponents = Int32Array.from(kernel.blockMaxAbs(result, sizes, { threads: THREADS }), (m) => chooseExponent(m, nblocks));
+    const sum = kernel.fixedSum(result, exponents, sizes, { threads: THREADS });
     const mean = kernel.meanFromFixed(sum, exponents, sizes, B, { threads: THREADS });
     kernel.adamwStep(params, mean, state, adamw, { threads: THREADS });
     const t3 = performance.now();

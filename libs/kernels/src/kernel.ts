@@ -189,10 +189,12 @@ export class NativeKernel {
 
   // Block reductions: the arithmetic of @nbm/train's reduce.ts (blockMaxAbs, fixedSum, meanFromFixed,
   // floatSum, meanFromFloat) and @nbm/collective's fixed point, bit for bit, on `threads` threads. Gradients
-  // are flat in parameter order (tensor t at the sum of the sizes before it).
+  // are flat in parameter order (tensor t at the sum of the sizes before it). `sizes` are the tensors' sizes:
+  // a worker whose shard has no blocks (more workers than blocks) still reduces zeros of the right shape.
 
   /** Largest |g| of each tensor over the blocks (NaN or ±Inf anywhere gives Infinity): (tensors,). */
-  blockMaxAbs(blocks: readonly BlockGradient[], options: RunOptions = {}): Float64Array {
+  blockMaxAbs(blocks: readonly BlockGradient[], sizes: readonly number[], options: RunOptions = {}): Float64Array {
+    if (!checkBlockSizes(blocks, sizes)) return new Float64Array(sizes.length);
     return this.addon.reduce('maxAbs', blocks, threadsOf(options), this.tier);
   }
 
@@ -201,7 +203,8 @@ export class NativeKernel {
    * @throws RangeError where a gradient is not finite or a sum leaves ±(2^53 − 1) (the trainer's bounds rule
    *   both out before it sums)
    */
-  fixedSum(blocks: readonly BlockGradient[], exponents: Int32Array, options: RunOptions = {}): Float64Array {
+  fixedSum(blocks: readonly BlockGradient[], exponents: Int32Array, sizes: readonly number[], options: RunOptions = {}): Float64Array {
+    if (!checkBlockSizes(blocks, sizes)) return new Float64Array(total(sizes));
     return this.addon.reduce('fixedSum', blocks, exponents, threadsOf(options), this.tier);
   }
 
@@ -213,7 +216,8 @@ export class NativeKernel {
   }
 
   /** float32 sum of the blocks in block order: (total,). */
-  floatSum(blocks: readonly BlockGradient[], options: RunOptions = {}): Float32Array {
+  floatSum(blocks: readonly BlockGradient[], sizes: readonly number[], options: RunOptions = {}): Float32Array {
+    if (!checkBlockSizes(blocks, sizes)) return new Float32Array(total(sizes));
     return this.addon.reduce('floatSum', blocks, threadsOf(options), this.tier);
   }
 
@@ -237,6 +241,21 @@ export class NativeKernel {
     checkU32('key.step', key.step);
     checkInt('Gibbs steps k', k, 1, 1 << 20);
   }
+}
+
+const total = (sizes: readonly number[]) => sizes.reduce((a, n) => a + n, 0);
+
+/**
+ * Checks that the blocks' tensors have `sizes` (the addon takes the shape from the first block; the others it
+ * checks itself). Returns false when there are no blocks: the sum is then all zeros.
+ */
+function checkBlockSizes(blocks: readonly BlockGradient[], sizes: readonly number[]): boolean {
+  if (blocks.length === 0) return false;
+  const got = blocks[0].grads.map((g) => g.length);
+  if (got.length !== sizes.length || got.some((n, t) => n !== sizes[t])) {
+    throw new RangeError(`blocks[0] has tensors of sizes [${got.join(', ')}], expected [${sizes.join(', ')}]`);
+  }
+  return true;
 }
 
 function threadsOf(options: RunOptions): number {

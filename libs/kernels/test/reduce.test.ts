@@ -58,8 +58,8 @@ describe('native block reductions equal the JavaScript ones bit for bit', () => 
     for (const tier of kernel.tiers) {
       for (const threads of [1, 2]) {
         const kt = kernel.withTier(tier);
-        expect(bitwiseEqual(kt.blockMaxAbs(bs, { threads }), max), tier).to.equal(true);
-        const nsum = kt.fixedSum(bs, exps, { threads });
+        expect(bitwiseEqual(kt.blockMaxAbs(bs, sizes, { threads }), max), tier).to.equal(true);
+        const nsum = kt.fixedSum(bs, exps, sizes, { threads });
         expect(bitwiseEqual(nsum, sum), tier).to.equal(true);
         kt.meanFromFixed(nsum, exps, sizes, 128, { threads }).forEach((m, t) => expect(bitwiseEqual(m, mean[t]), `${tier}: tensor ${t}`).to.equal(true));
       }
@@ -74,7 +74,7 @@ describe('native block reductions equal the JavaScript ones bit for bit', () => 
     for (const b of bs) b.grads.forEach((g, t) => { for (let i = 0; i < g.length; i++) sum[off[t] + i] += g[i]; });
     for (const tier of kernel.tiers) {
       const kt = kernel.withTier(tier);
-      const nsum = kt.floatSum(bs, { threads: 2 });
+      const nsum = kt.floatSum(bs, sizes, { threads: 2 });
       expect(bitwiseEqual(nsum, sum), tier).to.equal(true);
       kt.meanFromFloat(nsum, sizes, 96, { threads: 2 }).forEach((m, t) => {
         const ref = Float32Array.from(sum.subarray(off[t], off[t] + sizes[t]), (v) => v / 96);
@@ -83,13 +83,21 @@ describe('native block reductions equal the JavaScript ones bit for bit', () => 
     }
   });
 
+  it('no blocks (an empty shard): zeros of the given sizes; blocks of other sizes are refused', function () {
+    const kernel = kernelOrSkip(this);
+    expect(Array.from(kernel.blockMaxAbs([], [3, 2]))).to.deep.equal([0, 0]);
+    expect(Array.from(kernel.fixedSum([], new Int32Array([10, 10]), [3, 2]))).to.deep.equal([0, 0, 0, 0, 0]);
+    expect(Array.from(kernel.floatSum([], [3, 2]))).to.deep.equal([0, 0, 0, 0, 0]);
+    expect(() => kernel.floatSum(blocks([4, 40], 2, 1), [4, 41])).to.throw(RangeError, 'blocks[0] has tensors of sizes [4, 40], expected [4, 41]');
+  });
+
   it('NaN and infinities: maxAbs says Infinity, fixedSum refuses', function () {
     const kernel = kernelOrSkip(this);
     const bs = blocks([4, 40], 2, 1);
     bs[1].grads[1][7] = Number.NaN;
     bs[0].grads[0][2] = -Infinity;
-    expect(Array.from(kernel.blockMaxAbs(bs))).to.deep.equal([Infinity, Infinity]);
-    expect(() => kernel.fixedSum(bs, new Int32Array([10, 10]))).to.throw(RangeError, 'a gradient is not finite at element 2 of the sum');
-    expect(() => kernel.fixedSum(blocks([4], 2, 2), new Int32Array([80]))).to.throw(RangeError, /^fixed-point overflow at element \d of the sum$/);
+    expect(Array.from(kernel.blockMaxAbs(bs, [4, 40]))).to.deep.equal([Infinity, Infinity]);
+    expect(() => kernel.fixedSum(bs, new Int32Array([10, 10]), [4, 40])).to.throw(RangeError, 'a gradient is not finite at element 2 of the sum');
+    expect(() => kernel.fixedSum(blocks([4], 2, 2), new Int32Array([80]), [4])).to.throw(RangeError, /^fixed-point overflow at element \d of the sum$/);
   });
 });

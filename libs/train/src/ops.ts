@@ -21,14 +21,12 @@ export const jsOps: StepOps = { name: 'js', blockMaxAbs, fixedSum, meanFromFixed
 
 export function nativeOps(kernel: NativeKernel, threads: number): StepOps {
   const o = { threads };
-  // A worker whose shard is empty (more workers than blocks in the minibatch) still takes part in every
-  // reduction, with zeros of the layout's shape; the kernel infers the shape from the blocks, so it has none.
   return {
     name: 'native',
-    blockMaxAbs: (blocks, layout) => (blocks.length === 0 ? blockMaxAbs(blocks, layout) : kernel.blockMaxAbs(blocks, o)),
-    fixedSum: (blocks, exponents, layout) => (blocks.length === 0 ? fixedSum(blocks, exponents, layout) : kernel.fixedSum(blocks, exponents, o)),
+    blockMaxAbs: (blocks, layout) => kernel.blockMaxAbs(blocks, layout.sizes, o),
+    fixedSum: (blocks, exponents, layout) => kernel.fixedSum(blocks, exponents, layout.sizes, o),
     meanFromFixed: (sum, exponents, layout, examples) => kernel.meanFromFixed(sum, exponents, layout.sizes, examples, o),
-    floatSum: (blocks, layout) => (blocks.length === 0 ? floatSum(blocks, layout) : kernel.floatSum(blocks, o)),
+    floatSum: (blocks, layout) => kernel.floatSum(blocks, layout.sizes, o),
     meanFromFloat: (sum, layout, examples) => kernel.meanFromFloat(sum, layout.sizes, examples, o),
     adamwStep: (params, grads, state, cfg) => kernel.adamwStep(params, grads, state, cfg, o),
   };
