@@ -161,15 +161,8 @@ describe('ring: what a left neighbour sends is checked (the test plays rank 1 of
 
   it('is broken after a failure: later calls are refused, naming the cause', async () => {
     await failure(chunk({ step: 2 }));
-    let err: unknown;
-    try {
-      await ring.allReduce(new Float32Array(4), 'sum', { tag });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).to.be.instanceOf(CollectiveUsageError);
-    expect((err as Error).message).to.match(/broken/);
-    expect((err as Error).cause).to.be.instanceOf(CollectiveMismatchError);
+    const err = await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag }), /broken/);
+    expect(err.cause).to.be.instanceOf(CollectiveMismatchError);
   });
 
   it('drops an oversized frame at the socket (maxMessageSize) and times out, nothing merged', async () => {
@@ -207,27 +200,21 @@ describe('ring: what a left neighbour sends is checked (the test plays rank 1 of
 
   it('refuses a second collective while one is in flight', async () => {
     const first = ring.allReduce(new Float32Array(4), 'sum', { tag, timeoutMs: 300 });
-    let err: unknown;
-    try {
-      await ring.allReduce(new Float32Array(4), 'sum', { tag });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).to.be.instanceOf(CollectiveUsageError);
-    expect((err as Error).message).to.match(/busy/);
+    await expectRejects(ring.allReduce(new Float32Array(4), 'sum', { tag }), /busy/);
     await first.catch(() => undefined);
   });
 });
 
-async function expectRejects(p: Promise<unknown>, text: RegExp): Promise<void> {
+/** Expects `p` to reject with a CollectiveUsageError whose message matches `text`, and returns the error. */
+async function expectRejects(p: Promise<unknown>, text: RegExp): Promise<Error> {
   try {
     await p;
   } catch (err) {
     expect(err).to.be.instanceOf(CollectiveUsageError);
     expect((err as Error).message).to.match(text);
-    return;
+    return err as Error;
   }
-  expect.fail(`expected a rejection matching ${text}`);
+  return expect.fail(`expected a rejection matching ${text}`);
 }
 
 describe('ring: separate processes over loopback TCP', function () {
