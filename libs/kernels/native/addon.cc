@@ -468,6 +468,41 @@ napi_value args(napi_env env, napi_callback_info info, size_t want, napi_value* 
   return nullptr;
 }
 
+/**
+ * Plans the examples' weight panels and carves them from the instance's arena, sized for `extraFloats` more that
+ * the caller carves after them, and points the call context at the panels. Returns the carver for the rest.
+ */
+Carver arenaWithPanels(Instance* inst, CallCtx& c, const std::vector<int>& cls, Panels& panels, size_t extraFloats) {
+  size_t floats = 16;  // slack for the carver's 64-byte rounding
+  planPanels(c.d, cls, panels, &floats);
+  Carver carver{inst->arena.get(floats + extraFloats)};
+  carvePanels(c.d, cls, panels, carver);
+  c.classPanel = panels.classPanel.data();
+  c.rawPanels = panels.raw;
+  return carver;
+}
+
+/** What every model call (chain, blockGradients) reads first from its one argument object. */
+struct ModelCall {
+  napi_value obj;
+  Instance* inst;
+  Model m;
+  const KernelOps* ops;
+  int threads;
+  bool forceDense;
+};
+
+void readModelCall(napi_env env, napi_callback_info info, const char* name, ModelCall& call) {
+  args(env, info, 1, &call.obj);
+  if (typeOf(env, call.obj) != napi_object) typeError(std::string(name) + " expects one argument object");
+  call.inst = instance(env);
+  readModel(env, call.obj, call.m);
+  readKey(env, call.obj, call.m.ctx, 6, 7);
+  call.ops = tierByName(env, prop(env, call.obj, "tier"));
+  call.threads = readThreads(env, call.obj);
+  call.forceDense = boolean(env, prop(env, call.obj, "forceDense"), "forceDense");
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
     std::vector<const KernelOps*> t = availableTiers();
@@ -509,22 +544,18 @@ napi_value Draw(napi_env env, napi_callback_info info) {
 
 napi_value Chain(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    napi_value a[1];
-    args(env, info, 1, a);
-    if (typeOf(env, a[0]) != napi_object) typeError("chain expects one argument object");
-    Instance* inst = instance(env);
-    Model m;
-    readModel(env, a[0], m);
-    CallCtx& c = m.ctx;
-    const Dims& d = m.d;
-    readKey(env, a[0], c, 6, 7);
-    const KernelOps* ops = tierByName(env, prop(env, a[0], "tier"));
-    const int threads = readThreads(env, a[0]);
-    const bool denoise = boolean(env, prop(env, a[0], "denoise"), "denoise");
-    const bool trace = boolean(env, prop(env, a[0], "trace"), "trace");
-    const bool forceDense = boolean(env, prop(env, a[0], "forceDense"), "forceDense");
+    ModelCall call;
+    readModelCall(env, info, "chain", call);
+    const napi_value obj = call.obj;
+    Instance* inst = call.inst;
+    CallCtx& c = call.m.ctx;
+    const Dims& d = call.m.d;
+    const KernelOps* ops = call.ops;
+    const int threads = call.threads;
+    const bool denoise = boolean(env, prop(env, obj, "denoise"), "denoise");
+    const bool trace = boolean(env, prop(env, obj, "trace"), "trace");
 
-    napi_value idxV = prop(env, a[0], "index");
+    napi_value idxV = prop(env, obj, "index");
     bool is;
     check(env, napi_is_typedarray(env, idxV, &is), "is_typedarray");
     if (!is) typeError("index must be a Uint32Array");
@@ -533,17 +564,12 @@ napi_value Chain(napi_env env, napi_callback_info info) {
     check(env, napi_get_typedarray_info(env, idxV, &type, &m_, nullptr, nullptr, nullptr), "info");
     const int mEx = (int)m_;
     const uint32_t* index = typedArray<uint32_t>(env, idxV, napi_uint32_array, m_, "index");
-    const float* x = typedArray<float>(env, prop(env, a[0], "x"), napi_float32_array, m_ * d.nx, "x");
+    const float* x = typedArray<float>(env, prop(env, obj, "x"), napi_float32_array, m_ * d.nx, "x");
 
     std::vector<int> cls(mEx);
-    for (int e = 0; e < mEx; e++) cls[e] = forceDense ? -1 : oneHotClass(x + (size_t)e * d.nx, d.nx);
+    for (int e = 0; e < mEx; e++) cls[e] = call.forceDense ? -1 : oneHotClass(x + (size_t)e * d.nx, d.nx);
     Panels panels;
-    size_t arenaFloats = 0;
-    planPanels(d, cls, panels, &arenaFloats);
-    Carver carver{inst->arena.get(arenaFloats + 16)};
-    carvePanels(d, cls, panels, carver);
-    c.classPanel = panels.classPanel.data();
-    c.rawPanels = panels.raw;
+    arenaWithPanels(inst, c, cls, panels, 0);
 
     napi_value result, yArr;
     check(env, napi_create_object(env, &result), "object");
@@ -579,22 +605,18 @@ napi_value Chain(napi_env env, napi_callback_info info) {
 
 napi_value BlockGradients(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    napi_value a[1];
-    args(env, info, 1, a);
-    if (typeOf(env, a[0]) != napi_object) typeError("blockGradients expects one argument object");
-    Instance* inst = instance(env);
-    Model m;
-    readModel(env, a[0], m);
-    CallCtx& c = m.ctx;
-    const Dims& d = m.d;
-    readKey(env, a[0], c, 6, 7);
-    const KernelOps* ops = tierByName(env, prop(env, a[0], "tier"));
-    const int threads = readThreads(env, a[0]);
-    const bool forceDense = boolean(env, prop(env, a[0], "forceDense"), "forceDense");
+    ModelCall call;
+    readModelCall(env, info, "blockGradients", call);
+    const napi_value obj = call.obj;
+    Instance* inst = call.inst;
+    CallCtx& c = call.m.ctx;
+    const Dims& d = call.m.d;
+    const KernelOps* ops = call.ops;
+    const int threads = call.threads;
     // optional profile: Float64Array(8) filled with seconds: wall [panels, examples, rows, first layers],
     // CPU summed over threads within the examples [networks, positive phase, chain, gradients]
     double* profile = nullptr;
-    napi_value profV = prop(env, a[0], "profile");
+    napi_value profV = prop(env, obj, "profile");
     if (typeOf(env, profV) != napi_undefined) {
       bool isTa;
       check(env, napi_is_typedarray(env, profV, &isTa), "is_typedarray");
@@ -610,7 +632,7 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     auto clock = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
 
     // blocks
-    napi_value blocksV = prop(env, a[0], "blocks");
+    napi_value blocksV = prop(env, obj, "blocks");
     bool isArray;
     check(env, napi_is_array(env, blocksV, &isArray), "is_array");
     if (!isArray) typeError("blocks must be an array");
@@ -646,16 +668,10 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     std::vector<int> cls(total);
     for (const Block& B : blocks)
       for (int e = 0; e < B.m; e++)
-        cls[B.first + e] = forceDense ? -1 : oneHotClass(B.x + (size_t)e * d.nx, d.nx);
+        cls[B.first + e] = call.forceDense ? -1 : oneHotClass(B.x + (size_t)e * d.nx, d.nx);
     Panels panels;
-    size_t arenaFloats = 0;
-    planPanels(d, cls, panels, &arenaFloats);
     const size_t perExample = 4 * (size_t)d.nyp + 2 * (size_t)d.nhp + 4 * (size_t)d.wp;
-    arenaFloats += (size_t)total * perExample + 16 * 64;
-    Carver carver{inst->arena.get(arenaFloats)};
-    carvePanels(d, cls, panels, carver);
-    c.classPanel = panels.classPanel.data();
-    c.rawPanels = panels.raw;
+    Carver carver = arenaWithPanels(inst, c, cls, panels, (size_t)total * perExample + 16 * 64);
     std::vector<ExampleOut> outs(total);
     std::vector<ExampleJob> jobs(total);
     for (const Block& B : blocks)
@@ -691,7 +707,7 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     napi_value result;
     check(env, napi_create_array_with_length(env, nb, &result), "array");
     // optional `out`: one array of 10 Float32Array per block, written in place (every element) and returned
-    napi_value outV = prop(env, a[0], "out");
+    napi_value outV = prop(env, obj, "out");
     const bool reuse = typeOf(env, outV) != napi_undefined;
     if (reuse) {
       bool isArr;
@@ -759,7 +775,7 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
           ranges.emplace_back(p, p + gsz[q] * sizeof(float));
         }
       for (int q = 0; q < 10; q++) {
-        const char* p = reinterpret_cast<const char*>(m.p[q]);
+        const char* p = reinterpret_cast<const char*>(call.m.p[q]);
         ranges.emplace_back(p, p + gsz[q] * sizeof(float));
       }
       for (const Block& B : blocks) {
