@@ -1,4 +1,4 @@
-import { UsageError } from './errors.ts';
+import { errorLine, exitCodeOf } from './errors.ts';
 import { benchCommand } from './commands/bench.ts';
 import { evalCommand } from './commands/eval.ts';
 import { infraCommand } from './commands/infra.ts';
@@ -46,14 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await entry.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`nbm ${command}: ${e.message.replace(/^nbm \w+: /, '')}`);
-      return 2;
-    }
-    const err = e as Error & { name?: string };
-    const known = ['DataFileError', 'CheckpointError', 'NonFiniteError', 'ConfigError'].includes(err.name ?? '');
-    console.error(`nbm ${command}: ${known ? err.message : err.stack ?? err.message}`);
-    return 1;
+    console.error(errorLine(command, e, process.env.NBM_DEBUG === '1'));
+    return exitCodeOf(e);
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ISING_LR, PAPER_DEFAULTS, type TrainConfig } from '@nbm/train';
+import { PAPER_DEFAULTS, withPaperDefaults, type TrainConfig } from '@nbm/train';
 import { UsageError } from './errors.ts';
 import { intFlag, numberFlag, type OptionSpec } from './options.ts';
 
@@ -92,8 +92,7 @@ export function resolveTrainConfig(values: Record<string, unknown>): TrainConfig
   const file: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fromFile)) if (KNOWN_KEYS.has(k)) file[k] = v;
   const given = givenSettings(values);
-  const merged = { ...PAPER_DEFAULTS, ...file, ...given } as Record<string, unknown>;
-  if (merged.visible === 'ising' && given.lr === undefined && file.lr === undefined) merged.lr = ISING_LR;
+  const merged = withPaperDefaults({ ...file, ...given } as Partial<TrainConfig>) as Record<string, unknown>;
   if (!merged.out) merged.out = defaultOut(merged as unknown as TrainConfig);
   return merged as unknown as TrainConfig;
 }

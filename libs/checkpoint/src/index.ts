@@ -1,9 +1,10 @@
 /**
- * @nbm/checkpoint: safetensors files for NBM checkpoints, and atomic file replacement.
+ * @nbm/checkpoint: safetensors files for NBM checkpoints, atomic file replacement, and one-writer directory locks.
  * No tfjs: tensors are plain typed arrays.
  */
 export { CheckpointError, type CheckpointErrorKind } from './errors.ts';
 export { type Dtype, type TensorData, DTYPES } from './dtypes.ts';
+export { acquireLock, LockedError, type Lock, type LockOptions } from './lock.ts';
 export { atomicWriteFile, atomicWriteFileSync, atomicWriteWith, isAtomicTempName } from './atomic.ts';
 export {
   CHECKSUM_KEY,

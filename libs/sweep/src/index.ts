@@ -64,5 +64,4 @@ export { formatTable, LiveTable } from './table.ts';
 export { sweepCsv, bestJson, sweepPlot, writeOutputs } from './outputs.ts';
 export { sweepWorker, SWEEP_METHODS, type SweepWorker } from './worker-actor.ts';
 export { runTrialEpochs, validationRows, type TrialEpochsCall, type TrialEpochsResult } from './trial-run.ts';
-export { acquireTrialLock, TrialLockedError, type TrialLock } from './trial-lock.ts';
 export { yieldingExecutor } from './yielding-executor.ts';

@@ -25,7 +25,7 @@ import { bestLine, writeOutputs } from './outputs.ts';
 import { startPool, type Pool, type PoolOptions } from './pool.ts';
 import { FINAL_STATES, MAX_LOSSES, loadSweep, saveSweep, sweepPaths, type SweepFile, type TrialRecord } from './state.ts';
 import { formatTable, LiveTable } from './table.ts';
-import { TrialLockedError } from './trial-lock.ts';
+import { LockedError } from '@nbm/checkpoint';
 import { runTrialEpochs, validationRows, type TrialEpochsCall, type TrialEpochsResult } from './trial-run.ts';
 import { SWEEP_METHODS } from './worker-actor.ts';
 
@@ -378,7 +378,7 @@ class Dispatch {
         (e: Error) => {
           // the group lost workers (every one of them, or so many that the step could not be redone): a loss
           const gone = workers.filter((id) => !c.workers().some((w) => w.id === id));
-          if (gone.length > 0 && !(e instanceof TrialLockedError)) {
+          if (gone.length > 0 && !(e instanceof LockedError)) {
             e = new WorkerLostError(gone[0], `${gone.length} of the trial's ${workers.length} workers left (${e.message})`);
           }
           this.onError(t, workers[0], e);
@@ -452,7 +452,7 @@ class Dispatch {
       this.fail(new SweepError(`worker ${workerId} does not serve the sweep's '${SWEEP_METHODS.trialEpochs}' method: start the workers with a command that serves @nbm/sweep's sweepWorker() methods (${e.remoteMessage})`));
       return;
     }
-    if ((e instanceof RemoteError && e.code === 'trial-locked') || e instanceof TrialLockedError) {
+    if ((e instanceof RemoteError && e.code === 'locked') || e instanceof LockedError) {
       this.scheduler.requeue(t.id);
       t.state = 'queued';
       this.say(`trial ${t.id}: ${e instanceof RemoteError ? e.remoteMessage : e.message}; it goes back in the queue`);

@@ -5,10 +5,10 @@
  * the sweep's coordinator runs it for a data-parallel trial with the steps on a group of workers.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { NonFiniteError, readMetrics, runPaths, train, type ExecutorFactory, type OutputStream, type TrainConfig } from '@nbm/train';
+import { isTrainingDiverged, readMetrics, runPaths, train, type ExecutorFactory, type OutputStream, type TrainConfig } from '@nbm/train';
 import type { EpochMetrics, MetricName } from './metric.ts';
 import { validationNll } from './nll.ts';
-import { acquireTrialLock, type LockOptions } from './trial-lock.ts';
+import { acquireLock, type LockOptions } from '@nbm/checkpoint';
 import { yieldingExecutor } from './yielding-executor.ts';
 
 /** Arguments of the `trialEpochs` worker method. */
@@ -66,12 +66,12 @@ export function validationRows(dir: string): EpochMetrics[] {
 /**
  * Trains the trial in `call.trialDir` to `call.epochs` epochs under its lock and returns every epoch's
  * validation numbers.
- * @throws TrialLockedError when another process keeps the trial; the training's own errors except divergence
+ * @throws LockedError when another process keeps the trial; the training's own errors except divergence
  */
 export async function runTrialEpochs(call: TrialEpochsCall, o: TrialRunOptions = {}): Promise<TrialEpochsResult> {
   checkCall(call);
   const dir = call.trialDir;
-  const lock = await acquireTrialLock(`${dir.replace(/\/+$/, '')}.lock`, { signal: o.signal, ...o.lock });
+  const lock = await acquireLock(`${dir.replace(/\/+$/, '')}.lock`, { signal: o.signal, what: 'another worker is still training this trial', ...o.lock });
   try {
     const paths = runPaths(dir);
     // a start that died before config.json was written left a directory without progress in it
@@ -81,7 +81,7 @@ export async function runTrialEpochs(call: TrialEpochsCall, o: TrialRunOptions =
     try {
       await train({ config, resume: existsSync(paths.config), quiet: true, stream: o.stream, executor: yieldingExecutor({ signal: o.signal, onTick: () => lock.refresh(), inner: o.executor }) });
     } catch (e) {
-      if (!(e instanceof NonFiniteError) && (e as Error)?.name !== 'NonFiniteError') throw e;
+      if (!isTrainingDiverged(e)) throw e;
       diverged = (e as Error).message;
     }
     const rows = validationRows(dir).filter((r) => r.epoch <= call.epochs);

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { atomicWriteFileSync, loadCheckpoint, saveCheckpoint } from '@nbm/checkpoint';
 import { parameterSpecs, type ModelConfig } from '@nbm/model';
 import { listCheckpoints, paths } from './run-dir.ts';
+import { ConfigError } from './config.ts';
 import type { TrainState } from './state.ts';
 
 /** checkpoints/latest.json: which checkpoint a resume starts from (written after the checkpoint itself). */
@@ -24,28 +25,66 @@ export async function writeCheckpoint(dir: string, name: string, state: TrainSta
   return file;
 }
 
-/** The checkpoint a resume continues from: latest.json's, else the one with the highest global step. */
-export async function latestCheckpoint(dir: string): Promise<string | null> {
-  const pointerFile = join(paths(dir).checkpoints, 'latest.json');
+/** A checkpoint a resume passed over, and why. */
+export interface SkippedCheckpoint {
+  readonly file: string;
+  readonly reason: string;
+}
+
+/** Where a resume starts: the checkpoint (null: the run never wrote one) and every one passed over on the way. */
+export interface ResumePoint {
+  readonly file: string | null;
+  readonly skipped: readonly SkippedCheckpoint[];
+}
+
+/**
+ * The one rule for the checkpoint a run continues from: latest.json's, if it loads; else the readable checkpoint
+ * with the highest global step. Every checkpoint passed over is named with its reason. A directory whose
+ * checkpoints are all unreadable is refused rather than silently started over.
+ * @throws ConfigError when checkpoints exist but none of them loads
+ */
+export async function resumePoint(dir: string): Promise<ResumePoint> {
+  const checkpoints = paths(dir).checkpoints;
+  const skipped: SkippedCheckpoint[] = [];
+  const pointerFile = join(checkpoints, 'latest.json');
+  let pointed: string | undefined;
   if (existsSync(pointerFile)) {
     try {
-      const p = JSON.parse(readFileSync(pointerFile, 'utf8')) as LatestPointer;
-      const file = join(paths(dir).checkpoints, basename(p.file));
-      if (existsSync(file)) return file;
-    } catch {
-      // fall through to a scan
+      pointed = join(checkpoints, basename((JSON.parse(readFileSync(pointerFile, 'utf8')) as LatestPointer).file));
+    } catch (e) {
+      skipped.push({ file: pointerFile, reason: `unreadable (${(e as Error).message})` });
+    }
+  }
+  if (pointed !== undefined) {
+    try {
+      await loadCheckpoint(pointed);
+      return { file: pointed, skipped };
+    } catch (e) {
+      skipped.push({ file: pointed, reason: existsSync(pointed) ? (e as Error).message : 'named by latest.json but missing' });
     }
   }
   let best: { file: string; step: number } | null = null;
   for (const file of listCheckpoints(dir)) {
+    if (file === pointed) continue;
     try {
       const c = await loadCheckpoint(file);
       if (!best || c.rng.globalStep > best.step) best = { file, step: c.rng.globalStep };
-    } catch {
-      // a corrupt checkpoint is skipped here; loading it explicitly reports why
+    } catch (e) {
+      skipped.push({ file, reason: (e as Error).message });
     }
   }
-  return best?.file ?? null;
+  if (!best && skipped.length > 0) {
+    throw new ConfigError(
+      `${dir} has checkpoints but none loads (${skipped.map((s) => `${basename(s.file)}: ${s.reason}`).join('; ')}); ` +
+        'train a new run with --out, or delete the run directory to start it over',
+    );
+  }
+  return { file: best?.file ?? null, skipped };
+}
+
+/** The checkpoint a resume continues from (see {@link resumePoint}), or null when the run wrote none. */
+export async function latestCheckpoint(dir: string): Promise<string | null> {
+  return (await resumePoint(dir)).file;
 }
 
 /** Restores parameters, optimiser and stream position from a checkpoint, checking every shape. */

@@ -81,6 +81,15 @@ export const PAPER_DEFAULTS: Omit<TrainConfig, 'out'> = {
 /** The paper's learning rate for Ising visible units. */
 export const ISING_LR = 1e-2;
 
+/**
+ * The paper's defaults under the given settings: every setting not given takes PAPER_DEFAULTS' value, except
+ * the learning rate of an Ising run, which takes ISING_LR (as the paper's Ising experiments do).
+ */
+export function withPaperDefaults<T extends Partial<TrainConfig>>(settings: T): Omit<TrainConfig, 'out'> & T {
+  const lr = settings.visible === 'ising' ? ISING_LR : PAPER_DEFAULTS.lr;
+  return { ...PAPER_DEFAULTS, lr, ...settings };
+}
+
 /** A bad setting, named by its flag. */
 export class ConfigError extends Error {
   constructor(message: string) {

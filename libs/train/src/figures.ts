@@ -5,7 +5,7 @@ import { conditionalArrays, sampleModel, type ModelConfig, type Parameters } fro
 import { Stream } from '@nbm/random';
 import { componentsFigure, samplesFigure, stackedPlots } from '@nbm/report';
 import type { TrainConfig } from './config.ts';
-import { paths, picturesName, readMetrics } from './run-dir.ts';
+import { paths, picturesName, readMetrics, stepPicturesName } from './run-dir.ts';
 
 
 /** One-hot contexts for `perClass` rows of each class, class by class: (classes·perClass, classes) */
@@ -15,12 +15,24 @@ function classContexts(classes: number, perClass: number): Float32Array {
   return x;
 }
 
+/** Which state a pair of pictures shows: the end of an epoch, or the step a run ended at inside one. */
+export interface FigureMoment {
+  /** the epoch (1-based) that ended, or the one in progress when `step` is set */
+  readonly epoch: number;
+  /** set for a run that ended inside an epoch: the pictures are named and titled by this global step */
+  readonly step?: number;
+}
+
 /**
  * samples/epoch-NNN.png (4 denoised samples per class, paper Fig. 1/2) and components/epoch-NNN.png (sample,
- * bias, 1/precision and weights averaged over hidden units per class, Fig. 3/4). Only for labelled image data.
- * The pictures' draws use the sample streams keyed by the epoch, so they never disturb training.
+ * bias, 1/precision and weights averaged over hidden units per class, Fig. 3/4); step-NNNNNNNN.png for a run that
+ * ended inside an epoch. Only for labelled image data. The pictures' draws use the sample streams keyed by the
+ * epoch, so they never disturb training.
  */
-export async function writeEpochFigures(dir: string, epoch: number, model: ModelConfig, params: Parameters, data: Dataset, cfg: TrainConfig): Promise<void> {
+export async function writeFigures(dir: string, moment: FigureMoment, model: ModelConfig, params: Parameters, data: Dataset, cfg: TrainConfig): Promise<void> {
+  const { epoch, step } = moment;
+  const file = step === undefined ? picturesName(epoch) : stepPicturesName(step);
+  const title = step === undefined ? `epoch ${epoch}` : `step ${step} (epoch ${epoch})`;
   if (!data.imageShape || !data.classes || data.classes !== model.nx) return;
   const [h, w] = data.imageShape;
   const classes = data.classes;
@@ -30,7 +42,7 @@ export async function writeEpochFigures(dir: string, epoch: number, model: Model
   const streams = { seed: cfg.seed, counter: epoch, hiddenStream: Stream.sampleHidden, visibleStream: Stream.sampleVisible };
   const samples = sampleModel(model, params, x, index, streams, cfg.gibbsSteps, true);
   const range = [-1, 1] as const;
-  atomicWriteFileSync(join(paths(dir).samples, picturesName(epoch)), samplesFigure({ samples, classes, perClass, h, w, range, title: `epoch ${epoch}` }));
+  atomicWriteFileSync(join(paths(dir).samples, file), samplesFigure({ samples, classes, perClass, h, w, range, title }));
 
   const one = classContexts(classes, 1);
   const k = conditionalArrays(model, params, one);
@@ -44,8 +56,8 @@ export async function writeEpochFigures(dir: string, epoch: number, model: Model
     for (let j = 0; j < model.nh; j++) s += k.weights[r * model.nh + j];
     meanWeights[r] = s / model.nh;
   }
-  const png = componentsFigure({ classes, h, w, sample, bias: k.mu, inversePrecision, meanWeights, title: `epoch ${epoch}` });
-  atomicWriteFileSync(join(paths(dir).components, picturesName(epoch)), png);
+  const png = componentsFigure({ classes, h, w, sample, bias: k.mu, inversePrecision, meanWeights, title });
+  atomicWriteFileSync(join(paths(dir).components, file), png);
 }
 
 /** loss.png: CD loss, MSE_bias and MSE_var against step, training and validation. */

@@ -1,22 +1,24 @@
-export { PAPER_DEFAULTS, ISING_LR, ConfigError, validateConfig, type TrainConfig, type DatasetName, type KernelRequest, type ReduceMode } from './config.ts';
+export { PAPER_DEFAULTS, ISING_LR, withPaperDefaults, ConfigError, validateConfig, type TrainConfig, type DatasetName, type KernelRequest, type ReduceMode } from './config.ts';
 export { train, prepare, runRecord, localExecutor, StoppedError, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
 export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 export { blockRanges, shardBlocks } from './plan.ts';
 export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
-export { reduceAndApply, localReducer, adamwConfigOf, NonFiniteError, type GradientReducer, type StepOutcome } from './update.ts';
+export { reduceAndApply, localReducer, adamwConfigOf, TrainingDivergedError, isTrainingDiverged, type GradientReducer, type StepOutcome } from './update.ts';
 export { shardGradients, readBlocks, type StepSpec } from './shard.ts';
 export { initialState, modelConfigOf, type TrainState } from './state.ts';
 export { chooseEngine, type EngineChoice } from './engines.ts';
 export { jsOps, nativeOps, type StepOps } from './ops.ts';
-export { writeCheckpoint, latestCheckpoint, restoreState } from './checkpoints.ts';
+export { writeCheckpoint, latestCheckpoint, resumePoint, restoreState, type ResumePoint, type SkippedCheckpoint } from './checkpoints.ts';
 export { validationMetrics } from './validate.ts';
 export { ProgressBar, type ProgressInfo, type OutputStream } from './progress.ts';
-export { writeEpochFigures, writeLossPlot } from './figures.ts';
+export { writeFigures, writeLossPlot, type FigureMoment } from './figures.ts';
 export {
   paths as runPaths,
   readMetrics,
   readRunConfig,
   createRunDir,
+  lockRunDir,
+  RUN_LOCK,
   appendMetrics,
   truncateMetrics,
   METRIC_COLUMNS,

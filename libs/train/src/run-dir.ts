@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, appendFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { atomicWriteFileSync } from '@nbm/checkpoint';
+import { acquireLock, atomicWriteFileSync, type Lock } from '@nbm/checkpoint';
+import { ConfigError } from './config.ts';
 
 export const METRIC_COLUMNS = [
   'kind', 'epoch', 'step', 'cd_loss', 'mse_bias', 'mse_var', 'skipped', 'examples',
@@ -28,11 +29,30 @@ export const paths = (dir: string) => ({
   status: join(dir, 'status.json'),
 });
 
+/** The lock file inside a run directory: the process training it (see {@link lockRunDir}). */
+export const RUN_LOCK = 'run.lock';
+
+/**
+ * One writer per run directory: takes DIR/run.lock (making DIR if need be). A live holder on this host is
+ * refused at once, naming it; a holder killed (even by kill −9) is taken over; a holder on another host is
+ * waited for until its lock goes stale (a live one refreshes it at every step).
+ * @throws LockedError naming the holder (pid, host)
+ */
+export async function lockRunDir(dir: string): Promise<Lock> {
+  mkdirSync(dir, { recursive: true });
+  return acquireLock(join(dir, RUN_LOCK), {
+    failFastLocal: true,
+    waitMs: 130_000,
+    staleMs: 120_000,
+    what: `another nbm process is training ${dir}: let it finish or stop it, or choose another --out`,
+  });
+}
+
 /** Creates a new run directory; refuses one that already holds a run. */
 export function createRunDir(dir: string, config: object): void {
   const p = paths(dir);
-  if (existsSync(p.config)) throw new Error(`run directory ${dir} already holds a run: continue it with --resume ${dir}, or choose another --out`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`--out ${dir} exists and is not empty: choose another --out`);
+  if (existsSync(p.config)) throw new ConfigError(`run directory ${dir} already holds a run: continue it with --resume ${dir}, or choose another --out`);
+  if (existsSync(dir) && readdirSync(dir).some((f) => f !== RUN_LOCK)) throw new ConfigError(`--out ${dir} exists and is not empty: choose another --out`);
   mkdirSync(p.checkpoints, { recursive: true });
   mkdirSync(p.samples, { recursive: true });
   mkdirSync(p.components, { recursive: true });
@@ -80,11 +100,21 @@ export function readMetrics(dir: string): Array<Record<string, string>> {
 }
 
 /** Cuts metrics.csv back to the rows logged up to `globalStep` (a resume restarts from there). */
-export function truncateMetrics(dir: string, globalStep: number): void {
+/**
+ * Cuts metrics.csv back to the rows a resume from `globalStep` keeps. A resume from inside an epoch also drops the
+ * `val` row its segment ended with: the resumed run goes on past that step, as a run that never stopped did.
+ */
+export function truncateMetrics(dir: string, globalStep: number, insideEpoch: boolean): void {
   const file = paths(dir).metrics;
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
-  const stepCol = lines[0].split(',').indexOf('step');
-  const kept = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[stepCol]) <= globalStep)];
+  const header = lines[0].split(',');
+  const stepCol = header.indexOf('step');
+  const kindCol = header.indexOf('kind');
+  const keep = (cells: string[]) => {
+    const step = Number(cells[stepCol]);
+    return step < globalStep || (step === globalStep && !(insideEpoch && cells[kindCol] === 'val'));
+  };
+  const kept = [lines[0], ...lines.slice(1).filter((l) => keep(l.split(',')))];
   atomicWriteFileSync(file, kept.join('\n') + '\n');
 }
 
@@ -92,6 +122,8 @@ export function truncateMetrics(dir: string, globalStep: number): void {
 export const epochCheckpointName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}.safetensors`;
 export const stepCheckpointName = (step: number) => `step-${String(step).padStart(8, '0')}.safetensors`;
 export const picturesName = (epoch: number) => `epoch-${String(epoch).padStart(3, '0')}.png`;
+/** Pictures of a run that ended inside an epoch (--max-steps, a stop request): named by the global step. */
+export const stepPicturesName = (step: number) => `step-${String(step).padStart(8, '0')}.png`;
 
 export function listCheckpoints(dir: string): string[] {
   const d = paths(dir).checkpoints;

@@ -3,13 +3,14 @@
  * (LocalExecutor: every block, identity reducer) or on a pool of workers (cluster/), with the same loop.
  */
 import { selectBackend, type BackendChoice } from '@nbm/backend';
+import type { Lock } from '@nbm/checkpoint';
 import { evaluate } from '@nbm/evaluate';
 import { batchesPerEpoch, firstRows, loadDataset, type Dataset } from '@nbm/data';
 import { parameterCount, type ModelConfig } from '@nbm/model';
-import { validateConfig, type TrainConfig } from './config.ts';
+import { ConfigError, validateConfig, type TrainConfig } from './config.ts';
 import { chooseEngine, type EngineChoice } from './engines.ts';
-import { latestCheckpoint, restoreState, writeCheckpoint } from './checkpoints.ts';
-import { writeEpochFigures, writeLossPlot } from './figures.ts';
+import { restoreState, resumePoint, writeCheckpoint } from './checkpoints.ts';
+import { writeFigures, writeLossPlot } from './figures.ts';
 import type { Position, StepExecutor } from './executor.ts';
 import { LocalExecutor } from './local-executor.ts';
 import type { BatchMetrics } from './metrics.ts';
@@ -18,6 +19,7 @@ import {
   appendMetrics,
   createRunDir,
   epochCheckpointName,
+  lockRunDir,
   stepCheckpointName,
   truncateMetrics,
   type MetricRow,
@@ -70,7 +72,7 @@ export async function prepare(config: TrainConfig): Promise<Prepared> {
   const spec = { name: config.dataset, x: config.x, y: config.y, seed: config.seed } as const;
   const train = firstRows(loadDataset({ ...spec, split: 'train' }), config.trainExamples);
   const val = loadDataset({ ...spec, split: 'val' });
-  if (train.count === 0) throw new Error(`the ${config.dataset} training split is empty`);
+  if (train.count === 0) throw new ConfigError(`the ${config.dataset} training split is empty: check the data files or --train-examples`);
   const model = modelConfigOf(config, train.nx, train.ny);
   const backend = await selectBackend(config.backend);
   const engine = await chooseEngine(model, config.kernel, backend.tfjsBackend, config.threads);
@@ -101,18 +103,29 @@ export type ExecutorFactory = (p: Prepared, state: TrainState, log: (line: strin
 
 export const localExecutor: ExecutorFactory = async (p, state) => new LocalExecutor(p.config, p.model, p.engine.engine, p.engine.ops, p.train, p.val, state);
 
+/** Trains `opts.config` (or resumes it) as the one writer of its run directory. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const p = await prepare(opts.config);
+  const lock = await lockRunDir(p.config.out);
+  try {
+    return await trainLocked(opts, p, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise<TrainResult> {
   const { config: cfg, model, train: data } = p;
   const dir = cfg.out;
   const progress = new ProgressBar(opts.stream ?? process.stderr, 0, 10_000, opts.quiet);
 
   let state: TrainState;
   if (opts.resume) {
-    const file = await latestCheckpoint(dir);
+    const { file, skipped } = await resumePoint(dir);
+    for (const s of skipped) progress.log(`resume: skipped ${s.file}: ${s.reason}`);
     state = file ? await restoreState(file, model) : initialState(cfg, model);
-    truncateMetrics(dir, state.globalStep);
-    progress.log(file ? `resuming ${dir} from ${file} (step ${state.globalStep})` : `resuming ${dir}: no checkpoint yet, starting over`);
+    truncateMetrics(dir, state.globalStep, state.stepInEpoch > 0);
+    progress.log(file ? `resuming ${dir} from ${file} (step ${state.globalStep})` : `resuming ${dir}: it wrote no checkpoint before it stopped, so training starts from step 0`);
   } else {
     createRunDir(dir, runRecord(p));
     state = initialState(cfg, model);
@@ -134,7 +147,32 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
   const checkpoint = async (name: string) => {
     flush();
-    await writeCheckpoint(dir, name, await executor.snapshot(pos), cfg.seed, record);
+    return writeCheckpoint(dir, name, await executor.snapshot(pos), cfg.seed, record);
+  };
+  /** Validates the current parameters (a `val` row) and draws their pictures; `step` set inside an epoch. */
+  const validateAndDraw = async (epoch: number, step?: number) => {
+    progress.break();
+    lastVal = await executor.validate(pos.epoch);
+    pending.push({
+      kind: 'val', epoch, step: pos.globalStep, cd_loss: lastVal.cdLoss, mse_bias: lastVal.mseBias,
+      mse_var: lastVal.mseVar, skipped: 0, examples: cfg.valExamples > 0 ? Math.min(cfg.valExamples, p.val.count) : p.val.count,
+      samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 0, wall_s: (performance.now() - started) / 1000,
+    });
+    flush();
+    const where = step === undefined ? `epoch ${epoch}` : `step ${step} (inside epoch ${epoch})`;
+    progress.log(`${where}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`);
+    if (cfg.pictures) await writeFigures(dir, { epoch, step }, model, (await executor.snapshot(pos)).params, data, cfg);
+    writeLossPlot(dir);
+  };
+  /**
+   * A run that ends inside an epoch (--max-steps, a stop request) is complete all the same: its final state is
+   * validated, drawn and checkpointed at the exact position, so `--resume` continues from there.
+   */
+  const endInsideEpoch = async () => {
+    await validateAndDraw(pos.epoch + 1, pos.globalStep);
+    const name = stepCheckpointName(pos.globalStep);
+    await checkpoint(name);
+    return name;
   };
   const executor = await (opts.executor ?? localExecutor)(p, state, (line) => progress.log(line));
   progress.start(pos.globalStep);
@@ -147,6 +185,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const t0 = performance.now();
         const report = await executor.step(order);
         const stepMs = performance.now() - t0;
+        lock.refresh();
         pos.globalStep += 1;
         pos.stepInEpoch += 1;
         lastTrain = report.metrics;
@@ -170,31 +209,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         // stop requested mid-epoch: checkpoint here (at an epoch's end, the epoch checkpoint below serves)
         if (opts.stop?.aborted && pos.globalStep < total && pos.stepInEpoch < perEpoch) {
-          const name = stepCheckpointName(pos.globalStep);
-          await checkpoint(name);
-          throw new StoppedError(pos.globalStep, name);
+          throw new StoppedError(pos.globalStep, await endInsideEpoch());
         }
       }
       if (pos.stepInEpoch < perEpoch) break; // stopped by --max-steps inside an epoch
       // the epoch is complete: validate, draw, checkpoint
-      progress.break();
-      lastVal = await executor.validate(pos.epoch);
-      pending.push({
-        kind: 'val', epoch: pos.epoch + 1, step: pos.globalStep, cd_loss: lastVal.cdLoss, mse_bias: lastVal.mseBias,
-        mse_var: lastVal.mseVar, skipped: 0, examples: cfg.valExamples > 0 ? Math.min(cfg.valExamples, p.val.count) : p.val.count,
-        samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 0, wall_s: (performance.now() - started) / 1000,
-      });
-      flush();
-      progress.log(
-        `epoch ${pos.epoch + 1}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`,
-      );
       const epochDone = pos.epoch + 1;
+      await validateAndDraw(epochDone);
       pos.epoch += 1;
       pos.stepInEpoch = 0;
-      const snap = await executor.snapshot(pos);
-      if (cfg.pictures) await writeEpochFigures(dir, epochDone, model, snap.params, data, cfg);
-      writeLossPlot(dir);
-      const file = await writeCheckpoint(dir, epochCheckpointName(epochDone), snap, cfg.seed, record);
+      const file = await checkpoint(epochCheckpointName(epochDone));
       if (opts.stop?.aborted && pos.globalStep < total) {
         flush();
         throw new StoppedError(pos.globalStep, epochCheckpointName(epochDone));
@@ -210,11 +234,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         progress.log(`epoch ${epochDone}: val log-likelihood ${report.loglik_nats.toFixed(2)} ± ${report.loglik_se.toFixed(2)} nats (${report.method})`);
       }
     }
-    if (pos.stepInEpoch > 0) {
-      // stopped mid-epoch: keep the exact position so that --resume continues from here
-      await checkpoint(stepCheckpointName(pos.globalStep));
-      writeLossPlot(dir);
-    }
+    if (pos.stepInEpoch > 0) await endInsideEpoch();
     const final = await executor.snapshot(pos);
     return { dir, state: final, lastTrain, lastVal, backend: p.backend, engine: p.engine.engine.name };
   } finally {

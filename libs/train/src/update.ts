@@ -50,11 +50,18 @@ export interface StepOutcome {
 }
 
 /** Raised when too many consecutive steps had non-finite gradients. */
-export class NonFiniteError extends Error {
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+  /** survives the trip from a worker: a RemoteError carries it as its `code` */
+  readonly code = 'training-diverged';
   constructor(readonly step: number, readonly run: number) {
     super(`training diverged: non-finite loss or gradient at step ${step} (${run} steps in a row were skipped); try a smaller --lr`);
-    this.name = 'NonFiniteError';
   }
+}
+
+/** True for a divergence raised here or on a worker (where it arrives as a RemoteError with its code). */
+export function isTrainingDiverged(e: unknown): boolean {
+  return e instanceof TrainingDivergedError || (e as { code?: unknown } | null)?.code === 'training-diverged';
 }
 
 /**
@@ -90,7 +97,7 @@ export async function reduceAndApply(
   if (nonFinite) {
     state.nonFiniteRun += 1;
     state.globalStep += 1;
-    if (state.nonFiniteRun >= maxNonFinite) throw new NonFiniteError(state.globalStep - 1, state.nonFiniteRun);
+    if (state.nonFiniteRun >= maxNonFinite) throw new TrainingDivergedError(state.globalStep - 1, state.nonFiniteRun);
     return { metrics, skipped: true, reduceMs: performance.now() - t0 };
   }
   state.nonFiniteRun = 0;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { initAdamW, initParameters, type BlockGradient, type ModelConfig } from '@nbm/model';
-import { NonFiniteError, PAPER_DEFAULTS, gradientLayout, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
+import { TrainingDivergedError, PAPER_DEFAULTS, gradientLayout, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
 
 describe('non-finite gradients', () => {
   const model: ModelConfig = { nx: 2, ny: 3, nh: 2, width: 2, visible: 'gaussian' };
@@ -35,7 +35,7 @@ describe('non-finite gradients', () => {
     await reduceAndApply(state, [block(state, true)], cfg, layout, 4, 1, model.ny, localReducer).then(
       () => expect.fail('should stop'),
       (e: Error) => {
-        expect(e).to.be.instanceOf(NonFiniteError);
+        expect(e).to.be.instanceOf(TrainingDivergedError);
         expect(e.message).to.match(/non-finite loss or gradient at step 3 \(3 steps in a row/);
       },
     );

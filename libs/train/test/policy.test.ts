@@ -14,7 +14,7 @@ describe('failure policy (a pure function, as a table)', () => {
     ['a lost worker whose neighbours the coordinator aborted (in the ring, or before they started) → drop only the lost one', [err('CollectiveAbortedError'), lost, err('aborted')], {}, 'retry', ['w1']],
     ['a call that never answered → drop it', [ok, timeout, ok], {}, 'retry', ['w1']],
     ['a transient ring failure with nobody lost → retry with everyone', [err('CollectiveTransportError'), ok, ok], {}, 'retry', []],
-    ['divergence on a worker → abort naming it', [ok, err('NonFiniteError', 'training diverged at step 7'), ok], {}, 'abort', /w1 failed: training diverged at step 7/],
+    ['divergence on a worker → abort naming it', [ok, err('training-diverged', 'training diverged at step 7'), ok], {}, 'abort', /w1 failed: training diverged at step 7/],
     ['an unexpected error → abort', [err('TypeError', 'x is undefined'), ok, ok], {}, 'abort', /w0 failed: x is undefined/],
     ['fewer survivors than --min-workers → abort', [lost, lost, ok], { minWorkers: 2 }, 'abort', /only 1 worker\(s\) left, fewer than the 2 required/],
     ['everyone lost → abort', [lost, lost], {}, 'abort', /only 0 worker/],

@@ -1,25 +1,26 @@
 /**
- * One trainer per trial directory. A worker that lost its coordinator (the sweep was killed, then resumed)
- * may still be training a trial when a new worker is handed the same trial; both writing one run directory
- * would corrupt it. So a trial is trained only under `trials/tNNN.lock` (beside the run directory, which must
- * stay empty until its run is created), made with O_EXCL and holding {host, pid}.
+ * One writer per directory: a lock file made with O_EXCL and holding {host, pid}. Two trainers writing one run
+ * directory (a second `nbm train --resume`, or a sweep worker that lost its coordinator while a new one is handed
+ * the same trial) would corrupt it.
  *
- * A lock is stale, and taken over, when its holder is on this host and its process is gone, or when it is on
- * another host and has not been refreshed (its mtime) for `staleMs`. A holder refreshes it at every step.
+ * A lock is stale, and taken over, when its holder is on this host and its process is gone (kill −9 included),
+ * or when it is on another host and has not been refreshed (its mtime) for `staleMs`. A holder refreshes it as it
+ * works.
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-/** The trial is being trained elsewhere and did not come free in time. */
-export class TrialLockedError extends Error {
-  readonly code = 'trial-locked';
-  constructor(readonly file: string, readonly holder: string, waitedMs: number) {
-    super(`${file} is held by ${holder} (waited ${Math.round(waitedMs)} ms): another worker is still training this trial`);
-    this.name = 'TrialLockedError';
+/** The directory is in use by another live process, and did not come free in time. */
+export class LockedError extends Error {
+  override readonly name = 'LockedError';
+  /** survives the trip from a worker: a RemoteError carries it as its `code` */
+  readonly code = 'locked';
+  constructor(readonly file: string, readonly holder: string, waitedMs: number, what: string) {
+    super(`${file} is held by ${holder}${waitedMs > 0 ? ` (waited ${Math.round(waitedMs)} ms)` : ''}: ${what}`);
   }
 }
 
-export interface TrialLock {
+export interface Lock {
   /** Marks the lock as alive (for holders on other hosts). */
   refresh(): void;
   /** Removes the lock (only if it is still this process's). */
@@ -34,6 +35,10 @@ export interface LockOptions {
   /** polling interval, ms (default 200) */
   readonly pollMs?: number;
   readonly signal?: AbortSignal;
+  /** refuse at once, without waiting, when the holder is a live process on this host (default false) */
+  readonly failFastLocal?: boolean;
+  /** what the refusal tells the user (default: another process is still writing there) */
+  readonly what?: string;
 }
 
 interface Holder {
@@ -90,9 +95,10 @@ function tryCreate(file: string): boolean {
 
 /**
  * Takes the lock `file`, waiting while a live holder has it.
- * @throws TrialLockedError after `waitMs`; the signal's reason when it aborts
+ * @throws LockedError after `waitMs` (at once for a live holder on this host with `failFastLocal`); the signal's
+ *   reason when it aborts
  */
-export async function acquireTrialLock(file: string, o: LockOptions = {}): Promise<TrialLock> {
+export async function acquireLock(file: string, o: LockOptions = {}): Promise<Lock> {
   const waitMs = o.waitMs ?? 120_000;
   const staleMs = o.staleMs ?? 120_000;
   const started = performance.now();
@@ -108,9 +114,10 @@ export async function acquireTrialLock(file: string, o: LockOptions = {}): Promi
       continue;
     }
     const waited = performance.now() - started;
-    if (waited >= waitMs) {
-      const h = readHolder(file);
-      throw new TrialLockedError(file, h ? `pid ${h.pid} on ${h.host}` : 'an unknown process', waited);
+    const h = readHolder(file);
+    const refuseNow = o.failFastLocal === true && h?.host === hostname();
+    if (refuseNow || waited >= waitMs) {
+      throw new LockedError(file, h ? `pid ${h.pid} on ${h.host}` : 'an unknown process', refuseNow ? 0 : waited, o.what ?? 'another process is still writing there');
     }
     await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
   }
