@@ -54,6 +54,31 @@ describe('a run that stops inside an epoch is complete', function () {
   });
 });
 
+describe('a sweep sized by a step budget', function () {
+  this.timeout(180_000);
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+
+  it('--epochs 1 --max-steps: every trial has its last validation; the diverged one ranks below the finite ones', async () => {
+    const out = join(scratch.dir, 'sweep');
+    const r = await runNbm([
+      'sweep', '--lr', '1e-3,1e-2,1e3', '--epochs', '1', '--max-steps', '20', '--metric', 'val_mse_bias', '--scheduler', 'none',
+      '--train-examples', '1024', '--val-examples', '64', '--batch-size', '32', '--hidden', '4', '--gibbs-steps', '2', '--workers', '1', '--out', out, '--quiet',
+    ]);
+    expect(r.code, r.stderr).to.equal(0);
+    const [head, ...lines] = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
+    const cols = head.split(',');
+    const table = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+    expect(table.map((t) => [t.lr, t.state])).to.deep.equal([['0.01', 'completed'], ['0.001', 'completed'], ['1000', 'diverged']]);
+    expect(Number(table[0].val_mse_bias)).to.be.below(Number(table[1].val_mse_bias));
+    for (const t of table.slice(0, 2)) expect(Number.isFinite(Number(t.val_mse_bias)), `${t.trial} has a metric`).to.equal(true);
+    // each finite trial's metric is the val row its 20-step budget ended with
+    const trial = rows(join(out, 'trials', table[0].trial)).filter((x) => x.kind === 'val');
+    expect(trial.map((x) => x.step)).to.deep.equal(['20']);
+    expect(Number(trial[0].mse_bias)).to.equal(Number(table[0].val_mse_bias));
+  });
+});
+
 describe('resume says what it does', function () {
   this.timeout(180_000);
   const scratch = scratchDir();
