@@ -15,3 +15,14 @@ export { chainRandoms, runChain, sampleHidden, sampleVisible, type ChainStreams 
 export { createTfjsEngine, parameterTensors, trainingStreams } from './tfjs-engine.ts';
 export { adamwStep, initAdamW, type AdamWConfig, type AdamWState } from './adamw.ts';
 export { sampleModel, conditionalArrays } from './sample.ts';
+export {
+  registerEngine,
+  unregisterEngine,
+  enginesFor,
+  resolveEngine,
+  EngineUnavailableError,
+  type EngineEntry,
+  type EngineProbe,
+  type EngineDecision,
+  type EngineTask,
+} from './registry.ts';

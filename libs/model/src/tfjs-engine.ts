@@ -1,3 +1,4 @@
+import { registerEngine, type EngineEntry } from './registry.ts';
 import { tf, type Tensor } from '@nbm/backend';
 import { Stream } from '@nbm/random';
 import { validateModelConfig, type ModelConfig } from './config.ts';
@@ -114,3 +115,13 @@ function sumOf(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
 }
+
+/** The tfjs engine in the registry: the reference path, on whichever tfjs backend is active; always available. */
+export const TFJS_ENGINE: EngineEntry = {
+  name: 'tfjs',
+  title: 'the tfjs engine',
+  tasks: ['train', 'sample'],
+  priority: 0,
+  probe: async () => ({ available: true, detail: 'the tfjs path' }),
+};
+registerEngine(TFJS_ENGINE);

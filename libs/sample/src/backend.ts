@@ -1,5 +1,7 @@
 import { selectBackend, type BackendRequest } from '@nbm/backend';
-import { defaultThreads, loadNativeKernel, type NativeKernel } from '@nbm/kernels';
+import { defaultThreads, requireNativeKernel, type NativeKernel } from '@nbm/kernels';
+import { EngineUnavailableError, resolveEngine } from '@nbm/model';
+import { SampleError } from './errors.ts';
 
 /** What `--backend` may ask for when sampling: a tfjs backend, or the native CPU kernel. */
 export type SampleBackendRequest = BackendRequest | 'native';
@@ -14,23 +16,28 @@ export interface SampleBackend {
 }
 
 /**
- * Activates what samples are drawn on. `native` is the CPU kernel (an error where it did not build). `auto` takes
- * the native kernel where it loaded, else tensorflow (tfjs-node-gpu / tfjs-node), else wasm — without the timing
- * probe `selectBackend('auto')` runs: the backend decides the bits of the samples, so the same request on the same
+ * Activates what samples are drawn on. The engine is the registry's choice (`resolveEngine`): `native` asks for
+ * the CPU kernel, a tfjs backend name for the tfjs engine on it, `auto` for the registry's `auto`. On the tfjs
+ * engine, `auto` takes tensorflow (tfjs-node-gpu / tfjs-node) where it loads, else wasm, without the timing probe
+ * `selectBackend('auto')` runs: the backend decides the bits of the samples, so the same request on the same
  * installation must always land on the same one.
+ * @throws SampleError when the requested engine or backend is not available here
  */
 export async function activateSampleBackend(request: SampleBackendRequest): Promise<SampleBackend> {
   if (request === 'native' || request === 'auto') {
-    const status = loadNativeKernel();
-    if (status.ok) {
+    const decision = await resolveEngine(request, 'sample', '--backend').catch((e: unknown) => {
+      throw e instanceof EngineUnavailableError ? new SampleError(e.message) : e;
+    });
+    if (decision.name === 'native') {
+      const kernel = requireNativeKernel();
       const threads = defaultThreads();
       // the pictures' forward pass (μ, P, W per class) still runs on tfjs: give it a backend
       await selectBackend('wasm');
-      return { name: 'native', reason: `${request === 'auto' ? 'auto: ' : ''}native CPU kernel (${status.kernel.tier}, ${threads} threads)`, kernel: status.kernel, threads };
+      return { name: 'native', reason: `${decision.reason}, ${threads} threads`, kernel, threads };
     }
-    if (request === 'native') throw new Error(`--backend native: the native CPU kernel is not available: ${status.reason}`);
   }
-  if (request !== 'auto') {
+  // an explicit `native` ends above: the registry either chose it or said why not
+  if (request !== 'auto' && request !== 'native') {
     const c = await selectBackend(request);
     return { name: c.name, reason: c.reason };
   }

@@ -75,7 +75,7 @@ export async function prepare(config: TrainConfig): Promise<Prepared> {
   if (train.count === 0) throw new ConfigError(`the ${config.dataset} training split is empty: check the data files or --train-examples`);
   const model = modelConfigOf(config, train.nx, train.ny);
   const backend = await selectBackend(config.backend);
-  const engine = await chooseEngine(model, config.kernel, backend.tfjsBackend, config.threads);
+  const engine = await chooseEngine(model, config.kernel, config.threads);
   return { config, model, train, val, backend, engine };
 }
 
