@@ -39,7 +39,7 @@ describe('a run that stops inside an epoch is complete', function () {
     }
     expect(existsSync(join(out, 'checkpoints', 'step-00000006.safetensors'))).to.equal(true);
     expect(JSON.parse(readFileSync(join(out, 'checkpoints', 'latest.json'), 'utf8')).file).to.equal('step-00000006.safetensors');
-    expect(existsSync(join(out, 'run.lock')), 'the lock is released at the end').to.equal(false);
+    expect(existsSync(join(out, 'nbm.lock')), 'the lock is released at the end').to.equal(false);
   });
 
   it('a resume from there drops that row and ends with the rows of a run that never stopped', async () => {
@@ -129,10 +129,10 @@ describe('one writer per run directory', function () {
       holder.kill('SIGKILL');
       await gone;
     }
-    expect(existsSync(join(out, 'run.lock')), 'kill -9 leaves the lock behind').to.equal(true);
+    expect(existsSync(join(out, 'nbm.lock')), 'kill -9 leaves the lock behind').to.equal(true);
     const r = await runNbm(['train', '--resume', out, '--max-steps', String(4 * 3), '--quiet']);
     expect(r.code, r.stderr).to.equal(0);
-    expect(existsSync(join(out, 'run.lock'))).to.equal(false);
+    expect(existsSync(join(out, 'nbm.lock'))).to.equal(false);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 export { CheckpointError, type CheckpointErrorKind } from './errors.ts';
 export { type Dtype, type TensorData, DTYPES } from './dtypes.ts';
-export { acquireLock, LockedError, type Lock, type LockOptions } from './lock.ts';
+export { acquireLock, lockDirectory, DIR_LOCK, LockedError, type Lock, type LockOptions } from './lock.ts';
 export { atomicWriteFile, atomicWriteFileSync, atomicWriteWith, isAtomicTempName } from './atomic.ts';
 export {
   CHECKSUM_KEY,

@@ -7,8 +7,9 @@
  * or when it is on another host and has not been refreshed (its mtime) for `staleMs`. A holder refreshes it as it
  * works.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 
 /** The directory is in use by another live process, and did not come free in time. */
 export class LockedError extends Error {
@@ -142,6 +143,31 @@ export async function acquireLock(file: string, o: LockOptions = {}): Promise<Lo
           // already gone
         }
       }
+    },
+  };
+}
+
+/** The lock file inside a run, sample or sweep directory held by the process writing it. */
+export const DIR_LOCK = 'nbm.lock';
+
+/**
+ * One writer per directory: takes DIR/nbm.lock (making DIR if need be). A live holder on this host is refused at
+ * once, naming it; a holder that was killed (even by kill −9) is taken over; a holder on another host is waited
+ * for until its lock goes stale (a live one refreshes it as it works). A directory it made and nothing else
+ * wrote into is removed again on release.
+ * @param what what the refusal tells the user, e.g. `another nbm process is training runs/x: …`
+ * @throws LockedError naming the holder (pid, host)
+ */
+export async function lockDirectory(dir: string, what: string): Promise<Lock> {
+  const created = !existsSync(dir);
+  mkdirSync(dir, { recursive: true });
+  const lock = await acquireLock(join(dir, DIR_LOCK), { failFastLocal: true, waitMs: 130_000, staleMs: 120_000, what });
+  return {
+    refresh: () => lock.refresh(),
+    release() {
+      lock.release();
+      // a job refused before it wrote anything leaves no directory behind
+      if (created && readdirSync(dir).length === 0) rmdirSync(dir);
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { selectBackend } from '@nbm/backend';
-import { atomicWriteFileSync } from '@nbm/checkpoint';
+import { atomicWriteFileSync, lockDirectory } from '@nbm/checkpoint';
 import type { CoordinatorCurve, WorkerCommand } from '@nbm/runtime';
 import { describeContexts } from './contexts.ts';
 import { drawRows } from './draw.ts';
@@ -148,11 +148,23 @@ export async function runSampleJob(spec: SampleSpec, o: SampleJobOptions): Promi
     return { status: 'already-complete', dir: o.out };
   }
   if (!o.resume) checkFreshOut(o.out);
+  // everything is checked before the lock is taken: a refused request leaves the directory as it was
   const r = o.resume ? await resolveResume(spec, o.out) : await resolveFresh(spec);
+  checkExecution(r, o, o.chunk ?? DEFAULT_CHUNK);
+  const lock = await lockDirectory(o.out, `another nbm process is sampling into ${o.out}: let it finish or stop it, or choose another --out`);
+  try {
+    return await runLocked(r, o);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The job itself, as the one writer of `o.out`. */
+async function runLocked(r: ResolvedJob, o: SampleJobOptions): Promise<SampleJobResult> {
+  const paths = outPaths(o.out);
   const { loaded, contexts, settings } = r;
   const total = contexts.count;
   const chunk = o.chunk ?? DEFAULT_CHUNK;
-  checkExecution(r, o, chunk);
   const stream = o.stream ?? process.stderr;
   let say = (line: string) => {
     if (!o.quiet) stream.write(line + '\n');

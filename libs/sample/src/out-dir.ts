@@ -11,6 +11,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { DIR_LOCK } from '@nbm/checkpoint';
 import type { SampleRequest } from './request.ts';
 import { SampleError } from './errors.ts';
 
@@ -36,7 +37,7 @@ export interface PartialManifest {
 /** Refuses an --out that holds anything (a fresh job never mixes with other files). */
 export function checkFreshOut(dir: string): void {
   if (!existsSync(dir)) return;
-  const entries = readdirSync(dir);
+  const entries = readdirSync(dir).filter((f) => f !== DIR_LOCK);
   if (entries.length === 0) return;
   if (entries.includes('sample.json.partial')) {
     throw new SampleError(`--out ${dir} holds an interrupted sampling job: finish it with --resume, or choose another --out`);

@@ -25,7 +25,7 @@ import { bestLine, writeOutputs } from './outputs.ts';
 import { startPool, type Pool, type PoolOptions } from './pool.ts';
 import { FINAL_STATES, MAX_LOSSES, loadSweep, saveSweep, sweepPaths, type SweepFile, type TrialRecord } from './state.ts';
 import { formatTable, LiveTable } from './table.ts';
-import { LockedError } from '@nbm/checkpoint';
+import { LockedError, lockDirectory } from '@nbm/checkpoint';
 import { runTrialEpochs, validationRows, type TrialEpochsCall, type TrialEpochsResult } from './trial-run.ts';
 import { SWEEP_METHODS } from './worker-actor.ts';
 
@@ -89,6 +89,15 @@ const describeWorker = (w: WorkerHandle | undefined, id: string) => (w ? `${w.id
 
 /** Runs (or resumes) the sweep in `o.dir` to its end. */
 export async function runSweep(o: RunSweepOptions): Promise<SweepOutcome> {
+  const lock = await lockDirectory(o.dir, `another nbm sweep is running in ${o.dir}: let it finish or stop it`);
+  try {
+    return await runLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(o: RunSweepOptions): Promise<SweepOutcome> {
   const k = o.workersPerTrial ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`workersPerTrial must be a positive integer, got ${k}`);
   const sweep = loadSweep(o.dir);

@@ -18,7 +18,6 @@ export {
   readRunConfig,
   createRunDir,
   lockRunDir,
-  RUN_LOCK,
   appendMetrics,
   truncateMetrics,
   METRIC_COLUMNS,

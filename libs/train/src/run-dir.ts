@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, appendFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock, atomicWriteFileSync, type Lock } from '@nbm/checkpoint';
+import { DIR_LOCK, atomicWriteFileSync, lockDirectory, type Lock } from '@nbm/checkpoint';
 import { ConfigError } from './config.ts';
 
 export const METRIC_COLUMNS = [
@@ -29,30 +29,16 @@ export const paths = (dir: string) => ({
   status: join(dir, 'status.json'),
 });
 
-/** The lock file inside a run directory: the process training it (see {@link lockRunDir}). */
-export const RUN_LOCK = 'run.lock';
-
-/**
- * One writer per run directory: takes DIR/run.lock (making DIR if need be). A live holder on this host is
- * refused at once, naming it; a holder killed (even by kill −9) is taken over; a holder on another host is
- * waited for until its lock goes stale (a live one refreshes it at every step).
- * @throws LockedError naming the holder (pid, host)
- */
-export async function lockRunDir(dir: string): Promise<Lock> {
-  mkdirSync(dir, { recursive: true });
-  return acquireLock(join(dir, RUN_LOCK), {
-    failFastLocal: true,
-    waitMs: 130_000,
-    staleMs: 120_000,
-    what: `another nbm process is training ${dir}: let it finish or stop it, or choose another --out`,
-  });
+/** One writer per run directory (see `lockDirectory`). */
+export function lockRunDir(dir: string): Promise<Lock> {
+  return lockDirectory(dir, `another nbm process is training ${dir}: let it finish or stop it, or choose another --out`);
 }
 
 /** Creates a new run directory; refuses one that already holds a run. */
 export function createRunDir(dir: string, config: object): void {
   const p = paths(dir);
   if (existsSync(p.config)) throw new ConfigError(`run directory ${dir} already holds a run: continue it with --resume ${dir}, or choose another --out`);
-  if (existsSync(dir) && readdirSync(dir).some((f) => f !== RUN_LOCK)) throw new ConfigError(`--out ${dir} exists and is not empty: choose another --out`);
+  if (existsSync(dir) && readdirSync(dir).some((f) => f !== DIR_LOCK)) throw new ConfigError(`--out ${dir} exists and is not empty: choose another --out`);
   mkdirSync(p.checkpoints, { recursive: true });
   mkdirSync(p.samples, { recursive: true });
   mkdirSync(p.components, { recursive: true });
