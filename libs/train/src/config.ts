@@ -1,7 +1,7 @@
 import type { BackendRequest } from '@nbm/backend';
+import type { DatasetName } from '@nbm/data';
 import type { VisibleType } from '@nbm/model';
 
-export type DatasetName = 'mnist' | 'fashion-mnist' | 'npy';
 export type KernelRequest = 'auto' | 'native' | 'tfjs';
 export type ReduceMode = 'exact' | 'fast';
 

@@ -1,4 +1,4 @@
-export { PAPER_DEFAULTS, ISING_LR, withPaperDefaults, ConfigError, validateConfig, type TrainConfig, type DatasetName, type KernelRequest, type ReduceMode } from './config.ts';
+export { PAPER_DEFAULTS, ISING_LR, withPaperDefaults, ConfigError, validateConfig, type TrainConfig, type KernelRequest, type ReduceMode } from './config.ts';
 export { train, prepare, runRecord, localExecutor, StoppedError, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
 export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 export { blockRanges, shardBlocks } from './plan.ts';
