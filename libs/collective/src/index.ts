@@ -5,7 +5,6 @@
  */
 export {
   Ring,
-  isLoopbackEndpoint,
   DEFAULT_CHUNK_BYTES,
   DEFAULT_TIMEOUT_MS,
   type AllReduceOptions,

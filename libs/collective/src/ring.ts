@@ -26,7 +26,7 @@
  * (see {@link Ring.close}). Any failure breaks the ring: close it and form a new one.
  */
 import { Pull, Push, capability } from 'zeromq';
-import { ProtocolError, decode, encode, maxMessageBytes, type Message } from '@nbm/protocol';
+import { ProtocolError, decode, encode, isLoopbackEndpoint, maxMessageBytes, type Message } from '@nbm/protocol';
 import {
   CollectiveAbortedError,
   CollectiveError,
@@ -121,19 +121,6 @@ interface Call {
   timeoutMs: number;
   deadline: number;
   signal?: AbortSignal;
-}
-
-/**
- * True for addresses only this machine can reach: `ipc://`, `inproc://`, and `tcp://` on
- * 127.0.0.0/8, `localhost` or `[::1]`.
- */
-export function isLoopbackEndpoint(address: string): boolean {
-  const m = /^([a-z]+):\/\/(.*)$/.exec(address);
-  if (!m) return false;
-  if (m[1] === 'ipc' || m[1] === 'inproc') return true;
-  if (m[1] !== 'tcp') return false;
-  const host = m[2].replace(/:[^:\]]*$/, '');
-  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === 'localhost' || host === '[::1]';
 }
 
 /** A ring member: create with {@link Ring.bind}, hand its {@link address} out, then {@link connect}. */

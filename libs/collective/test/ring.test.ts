@@ -9,7 +9,6 @@ import {
   CollectiveUsageError,
   Ring,
   chunkRanges,
-  isLoopbackEndpoint,
   segmentRange,
 } from '../src/index.ts';
 import { finishRing, killAll, startRing, type RankEvent } from './helpers/ring-processes.ts';
@@ -50,11 +49,6 @@ describe('partition', () => {
 });
 
 describe('ring: local checks', () => {
-  it('classifies loopback endpoints', () => {
-    for (const a of ['tcp://127.0.0.1:5555', 'tcp://127.1.2.3:*', 'tcp://localhost:1', 'tcp://[::1]:9', 'ipc:///tmp/x', 'inproc://y']) expect(isLoopbackEndpoint(a), a).to.equal(true);
-    for (const a of ['tcp://0.0.0.0:5555', 'tcp://10.0.0.2:1', 'tcp://*:5555', 'tcp://eth0:1', 'nonsense']) expect(isLoopbackEndpoint(a), a).to.equal(false);
-  });
-
   it('refuses to bind a non-loopback address without CURVE keys, saying how to fix it', async () => {
     let err: unknown;
     try {

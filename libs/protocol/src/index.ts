@@ -4,6 +4,9 @@
  * A message is `[header, ...tensor frames]`: a MessagePack header validated against the schema of
  * its type ({@link MESSAGES}), and raw little-endian tensor frames it references by index.
  * {@link decode} refuses anything else with a {@link ProtocolError} naming the reason.
+ *
+ * Also the one rule for which endpoints stay on this machine and so may go unencrypted
+ * ({@link isLoopbackEndpoint}), used by the control plane and the ring alike.
  */
 export { ProtocolError, type ProtocolErrorReason } from './errors.ts';
 export {
@@ -20,6 +23,7 @@ export {
   type TensorPolicy,
 } from './messages.ts';
 export { encode, decode, expectType, MAX_TENSORS } from './codec.ts';
+export { isLoopbackEndpoint } from './endpoint.ts';
 export {
   maxMessageBytes,
   DEFAULT_MAX_HEADER_BYTES,

@@ -30,7 +30,7 @@ export {
 export { spawnLocalWorkers, type LocalWorkerGroup, type WorkerCommand } from './spawn.ts';
 export { generateKeys, loadKeys, KEY_FILES, type KeyRole } from './keys.ts';
 export { publicKeyOf, type CoordinatorCurve, type KeyPair, type WorkerCurve } from './curve.ts';
-export { isLoopbackEndpoint } from './endpoint.ts';
+export { isLoopbackEndpoint } from '@nbm/protocol';
 export { ANY_RUN, DEFAULT_HEARTBEAT_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 export { judgeSilence, type SilenceObservation, type SilenceVerdict } from './liveness.ts';
 export type { TypedArray } from './tensors.ts';
