@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The NBM training step in PyTorch, as the official implementation computes it (NBM.md), timed by phase.
+"""The NBM training step in PyTorch, as the official implementation computes it (docs/model.md), timed by phase.
 
-Written for `bench/step.ts` (which runs it side by side with nbm's own step) from NBM.md's math: the three
+Written for `bench/step.ts` (which runs it side by side with nbm's own step) from docs/model.md's math: the three
 networks, the k-step block-Gibbs chain from y = mu under no_grad, the CD loss mean F(y) - mean F(y_model),
 backward, and AdamW with one parameter group per network. Prints one JSON object on stdout:
   {"torch": version, "threads": n, "step_ms": [...], "cpu_ms": [...] (process CPU time per step, all threads),

@@ -4,7 +4,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Atomic file replacement (DESIGN invariant 3): the content goes to a temporary file in the target's directory,
+ * Atomic file replacement (docs/architecture.md, invariant 4: nothing lost): the content goes to a temporary file in the target's directory,
  * which is fsynced, renamed over the target, and then the directory is fsynced. A reader sees either the old file
  * or the complete new one, never a half-written file; on any failure the temporary file is removed and the target
  * is left as it was.

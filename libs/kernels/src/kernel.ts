@@ -11,7 +11,7 @@ export interface StreamIds {
   readonly visible: number;
 }
 
-/** The training chain's streams (DESIGN.md invariant 1). */
+/** The training chain's streams (docs/architecture.md, invariant 1: keyed randomness). */
 export const TRAINING_STREAMS: StreamIds = { hidden: Stream.hidden, visible: Stream.visible };
 
 export interface RunOptions {

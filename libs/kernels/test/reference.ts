@@ -1,5 +1,5 @@
 /**
- * A straightforward float64 implementation of the NBM math (NBM.md), written from the formulas with plain
+ * A straightforward float64 implementation of the NBM math (docs/model.md), written from the formulas with plain
  * loops, to check the native kernel against. It shares nothing with the kernel but the random streams of
  * @nbm/random. Arrays are row-major; parameters follow parameterSpecs' PyTorch layout (out, in).
  */
@@ -185,7 +185,7 @@ export function blockGradient64(c: ModelConfig, p: Parameters, x: Float32Array, 
     const t = wtd(c, k.W, d).map(Math.tanh);
     const tm = wtd(c, k.W, dm).map(Math.tanh);
     const wt = wv(c, k.W, t.map((v, j) => v - tm[j]));
-    // ∂L/∂μ, ∂L/∂s, ∂L/∂W (NBM.md)
+    // ∂L/∂μ, ∂L/∂s, ∂L/∂W (docs/model.md)
     const gmu = new Float64Array(c.ny);
     const gs = new Float64Array(c.ny);
     for (let i = 0; i < c.ny; i++) {

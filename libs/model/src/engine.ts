@@ -4,7 +4,7 @@ import type { Parameters } from './parameters.ts';
 /**
  * A block of training examples: the unit whose gradient is computed in one piece.
  * Blocks are cut from the global minibatch by global example index, so the same block is computed the same way
- * on any worker (DESIGN.md, invariant 1).
+ * on any worker (docs/architecture.md, invariant 1: keyed randomness).
  */
 export interface ExampleBlock {
   /** m examples */

@@ -16,7 +16,7 @@ export function parameterTensors(params: Parameters): ParameterTensors {
   return out;
 }
 
-/** The training chain's streams for a step (DESIGN.md invariant 1: keyed by seed, step, example, Gibbs step). */
+/** The training chain's streams for a step (docs/architecture.md, invariant 1: keyed by seed, step, example, Gibbs step). */
 export function trainingStreams(key: ChainKey): ChainStreams {
   return {
     seed: key.seed,

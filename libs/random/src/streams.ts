@@ -20,7 +20,7 @@ import { philox4x32 } from './philox.ts';
  *
  * The block counter is the index of the 4-wide Philox output inside a vector (element i is lane i % 4 of block
  * i / 4), so vectors of any length draw the same numbers for their common prefix.
- * None of these depends on worker rank or world size (DESIGN.md, invariant 1).
+ * None of these depends on worker rank or world size (docs/architecture.md, invariant 1: keyed randomness).
  */
 export const Stream = {
   init: 1,

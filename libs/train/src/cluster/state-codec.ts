@@ -1,6 +1,6 @@
 /**
  * A replica's state on the wire: parameters and AdamW moments as raw float32 frames (never JSON arrays), the
- * optimiser step and position in the header. Also the replica hash that checks invariant 2.
+ * optimiser step and position in the header. Also the replica hash that checks invariant 3 (identical replicas, docs/architecture.md).
  */
 import { createHash } from 'node:crypto';
 import type { Parameters } from '@nbm/model';
