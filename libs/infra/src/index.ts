@@ -1,8 +1,8 @@
 /**
  * @nbm/infra: what launches nbm on existing schedulers. Kubernetes manifests for one training run (a
  * coordinator Job and Service, an Indexed Job of GPU workers, the keys Secret and the run's volume), a check
- * that such manifests are wired together, and the YAML they are written in. SLURM's batch script and the
- * container image are plain files in infra/.
+ * that such manifests are wired together, and the YAML they are written in (by the `yaml` package). SLURM's
+ * batch script and the container image are plain files in infra/.
  */
 export {
   COORDINATOR_SCRIPT,
@@ -14,8 +14,8 @@ export {
   k8sManifests,
   keysSecretCommand,
   listeningProbeScript,
+  toYaml,
   type K8sObject,
   type K8sOptions,
 } from './k8s.ts';
 export { checkK8sWiring, type WiringOptions } from './wiring.ts';
-export { toYaml } from './yaml.ts';

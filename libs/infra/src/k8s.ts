@@ -15,6 +15,7 @@ import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
+import { Document, Scalar, parse, visit } from 'yaml';
 import { checkK8sWiring } from './wiring.ts';
 
 export type K8sObject = IJob | IService | ISecret | IPersistentVolumeClaim;
@@ -262,4 +263,49 @@ export function k8sManifests(options: K8sOptions): K8sObject[] {
 /** The command that makes the keys Secret from a `nbm keygen` directory, when the manifests do not hold it. */
 export function keysSecretCommand(secret: string, keysDir: string, namespace?: string): string {
   return `kubectl create secret generic ${secret}${namespace ? ` --namespace ${namespace}` : ''} --from-file=${keysDir}`;
+}
+
+/**
+ * True when `s`, written as a plain (unquoted) scalar, reads back as the same string in YAML 1.1 and 1.2:
+ * as a value, and as a mapping key when `asKey` (where YAML 1.1 also gives `<<` a meaning).
+ */
+function plainReadsAsItself(s: string, asKey: boolean): boolean {
+  for (const version of ['1.1', '1.2'] as const) {
+    try {
+      if (parse(s, { version, logLevel: 'error' }) !== s) return false;
+      if (asKey) {
+        const map: unknown = parse(`${s}: 0`, { version, logLevel: 'error' });
+        if (typeof map !== 'object' || map === null || Object.keys(map).length !== 1 || !Object.hasOwn(map, s)) return false;
+      }
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The manifests as YAML, written by the `yaml` package: block style, one document per value, separated by
+ * `---`; `undefined` object fields are left out, and an object used twice is written twice (no anchors or
+ * aliases). Every string reads back as that string in YAML 1.2 (kubectl) and in YAML 1.1 (readers that
+ * take `yes`, `on`, `0755` or `1:20` for something else): one that either would read as anything but itself
+ * is double-quoted. Multi-line strings (scripts) are literal blocks (`|`), and no line is folded.
+ *
+ * @param docs JSON-like values (objects, arrays, strings, finite numbers, booleans, null), one per document
+ * @returns the YAML text, ending in a newline
+ * @throws TypeError for a number that is not finite (YAML has .inf and .nan, Kubernetes has no use for them)
+ */
+export function toYaml(docs: readonly unknown[]): string {
+  return docs
+    .map((value) => {
+      const doc = new Document(value, { aliasDuplicateObjects: false });
+      visit(doc, {
+        Scalar(key, node) {
+          if (typeof node.value === 'number' && !Number.isFinite(node.value)) throw new TypeError(`toYaml: ${node.value} is not a finite number`);
+          if (typeof node.value === 'string' && !node.value.includes('\n') && !plainReadsAsItself(node.value, key === 'key')) node.type = Scalar.QUOTE_DOUBLE;
+        },
+      });
+      return doc.toString({ lineWidth: 0, blockQuote: 'literal' });
+    })
+    .join('---\n');
 }
