@@ -1,6 +1,7 @@
 /**
  * @nbm/report: headless pictures of a run as PNG (pngjs only, with a built-in bitmap font):
- * image grids (samples, model components) and line plots (losses, sweeps).
+ * image grids (samples, model components) and line plots (losses, sweeps); and self-contained HTML report
+ * pages of a run directory and of a sweep directory (inline SVG plots, embedded pictures, no network).
  */
 export { imageGrid, gridLayout, grayLevel, type GrayRange, type GridLayout, type ImageGridOptions } from './grid.ts';
 export {
@@ -14,3 +15,5 @@ export { linePlot, stackedPlots, PALETTE, type LinePlotOptions, type Series } fr
 export { MAX_SIDE, MAX_PIXELS, type Rgb } from './raster.ts';
 export { hasGlyph, textWidth } from './font.ts';
 export { formatDuration } from './duration.ts';
+export { writeRunReport } from './run-report.ts';
+export { writeSweepReport } from './sweep-report.ts';
