@@ -19,60 +19,42 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'boundaries');
  *   layer:task      @nbm/train, @nbm/sample
  *   layer:evaluate  @nbm/evaluate              (used by train and sweep; uses neither)
  *   layer:runtime   @nbm/runtime
- *   layer:model     @nbm/model
+ *   layer:engine    @nbm/kernels, @nbm/webgpu  (implement and register the model's engine interface)
+ *   layer:model     @nbm/model                 (the tfjs engine, the engine interface and registry)
  *   layer:comm      @nbm/collective
  *   layer:data      @nbm/data
- *   layer:kernels   @nbm/kernels
  *   layer:report    @nbm/report                (may use the base libraries, e.g. checkpoint's atomic writes)
  *   layer:base      @nbm/protocol, @nbm/checkpoint, @nbm/random, @nbm/backend
  *   layer:infra     @nbm/infra                 (a leaf only the CLI uses)
  *
- * A layer may import any layer below it, none beside or above it: runtime and model know nothing of each
- * other, nor collective, data and kernels, nor the base libraries.
+ * A layer may import any layer below it, none beside or above it: runtime and the engines know nothing of
+ * each other, nor collective and data, nor the base libraries.
  */
 const LAYER_RULES: LayerRules = (() => {
   const base = ['layer:base'];
   const bottom = ['layer:report', ...base];
-  const middle = ['layer:comm', 'layer:data', 'layer:kernels', ...bottom];
-  const core = ['layer:runtime', 'layer:model', ...middle];
+  const middle = ['layer:comm', 'layer:data', ...bottom];
+  const core = ['layer:runtime', 'layer:engine', 'layer:model', ...middle];
   return {
     'layer:app': ['layer:sweep', 'layer:task', 'layer:evaluate', ...core, 'layer:infra'],
     'layer:sweep': ['layer:task', 'layer:evaluate', ...core],
     'layer:task': ['layer:evaluate', ...core],
     'layer:evaluate': core,
     'layer:runtime': middle,
+    'layer:engine': ['layer:model', ...middle],
     'layer:model': middle,
     'layer:comm': bottom,
     'layer:data': bottom,
-    'layer:kernels': bottom,
     'layer:report': base,
     'layer:base': [],
     'layer:infra': [],
   };
 })();
 
-/**
- * Imports of the real code that break LAYER_RULES and are tolerated for now, each with the reason and what
- * would end it. The test fails when one is no longer needed, so the list only shrinks.
- */
-const KNOWN_LAYER_BREAKS: ReadonlyArray<{ from: string; to: string; why: string }> = [
-  {
-    from: '@nbm/kernels',
-    to: '@nbm/model',
-    why:
-      'the native kernels implement and register a @nbm/model GradientEngine and take its ModelConfig, Parameters and AdamW ' +
-      'types, so today kernels sits above model (as docs/architecture.md draws it, an "engines" layer), not below it as ' +
-      'intended; it ends when the engine interface, the engine registry and those types move into a library below both, ' +
-      'or when the layering is changed to put kernels above model (then give kernels its own tag above layer:model)',
-  },
-];
-
-const isKnown = (v: Violation) => v.rule === 'layer' && KNOWN_LAYER_BREAKS.some((k) => k.from === v.project && v.import !== undefined && packageOf(v.import) === k.to);
-
 describe('project boundaries (the import graph of libs/*/src and apps/*/src)', () => {
   const graph = importGraph(ROOT);
   const violations = checkBoundaries(ROOT, LAYER_RULES, graph);
-  const messages = (rule: Violation['rule']) => violations.filter((v) => v.rule === rule && !isKnown(v)).map((v) => v.message);
+  const messages = (rule: Violation['rule']) => violations.filter((v) => v.rule === rule).map((v) => v.message);
 
   it('finds the projects and their imports', () => {
     const names = graph.projects.map((p) => p.name);
@@ -88,13 +70,6 @@ describe('project boundaries (the import graph of libs/*/src and apps/*/src)', (
 
   it('every import of another project goes down the layers', () => {
     expect(messages('layer')).to.deep.equal([]);
-  });
-
-  it('the tolerated layer breaks still exist (remove an entry once its import is gone)', () => {
-    for (const k of KNOWN_LAYER_BREAKS) {
-      const still = violations.some((v) => v.rule === 'layer' && v.project === k.from && packageOf(v.import ?? '') === k.to);
-      expect(still, `${k.from} → ${k.to} no longer breaks the layers: delete it from KNOWN_LAYER_BREAKS`).to.equal(true);
-    }
   });
 
   it('no relative import leaves its project', () => {
