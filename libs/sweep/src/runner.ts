@@ -18,6 +18,7 @@ import { resolve as resolvePath } from 'node:path';
 import { appendFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { RemoteError, WorkerLostError, type WorkerHandle } from '@nbm/runtime';
+import { writeSweepReport } from '@nbm/report';
 import { ClusterExecutor, type GroupOptions } from '@nbm/train';
 import { asha, noScheduler, type RungScheduler } from './asha.ts';
 import { formatMetric, metricOf, type EpochMetrics } from './metric.ts';
@@ -112,6 +113,7 @@ async function runLocked(o: RunSweepOptions): Promise<SweepOutcome> {
   const save = () => {
     sweep.schedulerState = scheduler.toJSON();
     saveSweep(o.dir, sweep);
+    writeSweepReport(o.dir); // report.html follows every change of sweep.json
   };
   save();
 

@@ -5,6 +5,7 @@
 import { selectBackend, type BackendChoice } from '@nbm/backend';
 import type { Lock } from '@nbm/checkpoint';
 import { evaluate } from '@nbm/evaluate';
+import { writeRunReport } from '@nbm/report';
 import { batchesPerEpoch, firstRows, loadDataset, type Dataset } from '@nbm/data';
 import { parameterCount, type ModelConfig } from '@nbm/model';
 import { ConfigError, validateConfig, type TrainConfig } from './config.ts';
@@ -128,6 +129,7 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     progress.log(file ? `resuming ${dir} from ${file} (step ${state.globalStep})` : `resuming ${dir}: it wrote no checkpoint before it stopped, so training starts from step 0`);
   } else {
     createRunDir(dir, runRecord(p));
+    writeRunReport(dir);
     state = initialState(cfg, model);
   }
   progress.log(`backend: ${p.backend.name} (${p.backend.reason})`);
@@ -163,6 +165,7 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     progress.log(`${where}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`);
     if (cfg.pictures) await writeFigures(dir, { epoch, step }, model, (await executor.snapshot(pos)).params, data, cfg);
     writeLossPlot(dir);
+    writeRunReport(dir);
   };
   /**
    * A run that ends inside an epoch (--max-steps, a stop request) is complete all the same: its final state is
@@ -231,6 +234,7 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
           wall_s: (performance.now() - started) / 1000, loglik_nats: report.loglik_nats,
         });
         flush();
+        writeRunReport(dir);
         progress.log(`epoch ${epochDone}: val log-likelihood ${report.loglik_nats.toFixed(2)} ± ${report.loglik_se.toFixed(2)} nats (${report.method})`);
       }
     }
