@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '@nbm/checkpoint';
+import { csvRows } from './helpers.ts';
 
 /** Tiny training, quick on two CPU workers: 400 examples in 40-example minibatches (10 steps an epoch). */
 export const TINY = [
@@ -42,10 +43,7 @@ export function expectBitwiseEqual(a: Checkpoint, b: Checkpoint, what: string): 
 /** metrics.csv rows as objects keyed by the header. */
 export function metricRows(runDir: string): Array<Record<string, string>> {
   const file = join(runDir, 'metrics.csv');
-  if (!existsSync(file)) return [];
-  const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  return existsSync(file) ? csvRows(file) : [];
 }
 
 /** The last logged training step (0 before the first). */

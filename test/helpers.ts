@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The rows of a CSV file with a header line (metrics.csv, sweep.csv), as column → text. */
+export function csvRows(file: string): Array<Record<string, string>> {
+  const [head, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
+}
 
 export const NBM_BIN = join(import.meta.dirname, '..', 'apps', 'cli', 'bin', 'nbm.js');
 

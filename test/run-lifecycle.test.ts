@@ -8,16 +8,12 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { NBM_BIN, runNbm, scratchDir } from './helpers.ts';
+import { NBM_BIN, csvRows, runNbm, scratchDir } from './helpers.ts';
 
 /** A tiny MNIST run: 128 examples in batches of 32 (4 steps an epoch). */
 const TINY = ['--train-examples', '128', '--val-examples', '64', '--batch-size', '32', '--hidden', '4', '--gibbs-steps', '2', '--log-every', '1', '--quiet'];
 
-function rows(dir: string): Array<Record<string, string>> {
-  const [head, ...lines] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
-}
+const rows = (dir: string) => csvRows(join(dir, 'metrics.csv'));
 
 /** No line of a stack trace (`    at f (file:1:2)`). */
 const STACK_FRAME = /^\s+at .*(\(|:\d+:\d+)/m;
@@ -66,9 +62,7 @@ describe('a sweep sized by a step budget', function () {
       '--train-examples', '1024', '--val-examples', '64', '--batch-size', '32', '--hidden', '4', '--gibbs-steps', '2', '--workers', '1', '--out', out, '--quiet',
     ]);
     expect(r.code, r.stderr).to.equal(0);
-    const [head, ...lines] = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
-    const cols = head.split(',');
-    const table = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+    const table = csvRows(join(out, 'sweep.csv'));
     expect(table.map((t) => [t.lr, t.state])).to.deep.equal([['0.01', 'completed'], ['0.001', 'completed'], ['1000', 'diverged']]);
     expect(Number(table[0].val_mse_bias)).to.be.below(Number(table[1].val_mse_bias));
     for (const t of table.slice(0, 2)) expect(Number.isFinite(Number(t.val_mse_bias)), `${t.trial} has a metric`).to.equal(true);

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { PNG } from 'pngjs';
 import { validateConfig } from '@nbm/train';
 import { resolveTrainConfig } from '../apps/cli/src/train-options.ts';
-import { NBM_BIN, scratchDir, type RunResult } from './helpers.ts';
+import { NBM_BIN, csvRows, scratchDir, type RunResult } from './helpers.ts';
 import { expectBitwiseEqual, latestCheckpoint } from './cluster-helpers.ts';
 
 const TINY = ['--train-examples', '300', '--val-examples', '60', '--batch-size', '30', '--hidden', '8', '--gibbs-steps', '3', '--backend', 'cpu', '--kernel', 'tfjs', '--no-pictures'];
@@ -50,12 +50,6 @@ function startSweep(args: string[]): { child: ChildProcess; done: Promise<RunRes
 }
 
 const sweepJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
-
-function csvRows(file: string): Array<Record<string, string>> {
-  const [head, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
-}
 
 /** path → mtime of every file under `dir`. */
 function mtimes(dir: string): Record<string, number> {

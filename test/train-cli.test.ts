@@ -3,16 +3,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { writeNpy } from '@nbm/data';
-import { runNbm, scratchDir } from './helpers.ts';
+import { csvRows, runNbm, scratchDir } from './helpers.ts';
 
 /** A small, quick MNIST run: 2 epochs of 256 examples, tiny hidden layer, short chains. */
 const QUICK = ['--train-examples', '256', '--val-examples', '128', '--batch-size', '32', '--hidden', '8', '--gibbs-steps', '4', '--epochs', '2', '--log-every', '1', '--backend', 'cpu', '--kernel', 'tfjs', '--quiet'];
-
-function csv(file: string): Array<Record<string, string>> {
-  const [head, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
-}
 
 describe('nbm train (end to end)', function () {
   this.timeout(300_000);
@@ -34,7 +28,7 @@ describe('nbm train (end to end)', function () {
       const png = PNG.sync.read(readFileSync(join(out, f)));
       expect(png.width, f).to.be.above(50);
     }
-    const rows = csv(join(out, 'metrics.csv'));
+    const rows = csvRows(join(out, 'metrics.csv'));
     const train = rows.filter((r) => r.kind === 'train');
     const val = rows.filter((r) => r.kind === 'val');
     expect(train).to.have.length(16);
@@ -61,7 +55,7 @@ describe('nbm train (end to end)', function () {
     expect(b.code, b.stderr).to.equal(0);
     const timing = new Set(['samples_per_s', 'compute_ms', 'reduce_ms', 'wall_s']);
     const strip = (rows: Array<Record<string, string>>) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k))));
-    expect(strip(csv(join(stopped, 'metrics.csv')))).to.deep.equal(strip(csv(join(straight, 'metrics.csv'))));
+    expect(strip(csvRows(join(stopped, 'metrics.csv')))).to.deep.equal(strip(csvRows(join(straight, 'metrics.csv'))));
     // the checkpoints differ only in their config metadata (max-steps); compare the tensors through the loader
     const { loadCheckpoint } = await import('@nbm/checkpoint');
     const [x, y] = await Promise.all([loadCheckpoint(join(straight, 'checkpoints', 'epoch-002.safetensors')), loadCheckpoint(join(stopped, 'checkpoints', 'epoch-002.safetensors'))]);
