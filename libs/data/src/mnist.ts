@@ -86,7 +86,7 @@ function mnistSource(dir: string): MnistSource {
 }
 
 /**
- * MNIST as the paper's implementation uses it (docs/model.md, "Data"): x = one-hot digit (nx = 10), y = the 28×28
+ * MNIST as the paper's implementation uses it (docs/model.md#data): x = one-hot digit (nx = 10), y = the 28×28
  * image (ny = 784, uint8 pixels, `transform: 'image'`).
  *
  * Splits: the 60,000 images of the training file are split by `trainValSplit(60000, 5000, seed)`

@@ -59,7 +59,7 @@ function mlp(p: Parameters, prefix: string, x: Float64Array): Float64Array {
 }
 
 /**
- * μ(x), P(x), W(x) of docs/model.md evaluated in float64 from the (float32) parameters: the bias network (Tanh at the end
+ * μ(x), P(x), W(x) of docs/model.md#networks evaluated in float64 from the (float32) parameters: the bias network (Tanh at the end
  * for Ising units), the precision network (log P clipped to [ln 1e-3, ln 1e3], then exp) and the weights network
  * (reshaped to (ny, nh) row-major, ÷ √ny). Agrees with @nbm/model's tfjs `conditionals` to float32 rounding; float64
  * keeps log Z's sums over 2^nh states free of float32 error.

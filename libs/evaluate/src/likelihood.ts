@@ -2,7 +2,7 @@ import type { Conditional } from './conditional.ts';
 import { logCosh } from './math.ts';
 
 /**
- * The free energy of docs/model.md in float64, as the implementation defines it (without the constant nh·ln 2):
+ * The free energy of docs/model.md#energy-and-free-energy in float64, as the implementation defines it (without the constant nh·ln 2):
  * `F(y|x) = ½ Σ_i P_i d_i² − Σ_j ln cosh((Wᵀd)_j)`, d = y − μ.
  * @param y (ny) visible units, read from `y[offset .. offset + ny)`
  */

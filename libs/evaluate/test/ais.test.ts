@@ -4,7 +4,7 @@ import { randomConditional } from './models.ts';
 
 /**
  * AIS against exact enumeration on random models small enough to enumerate: ny = 8, nh = 12…16, couplings
- * λ_max(J) = 2 (trained MNIST models reach 1.4–1.7, docs/model.md), with the defaults of `nbm eval`: 100 chains × 1000
+ * λ_max(J) = 2 (trained MNIST models reach 1.4–1.7, docs/model.md#log-likelihood), with the defaults of `nbm eval`: 100 chains × 1000
  * steps. Measured on these models: |error| ≤ 0.012 nats with SE ≤ 0.011 (Gaussian), ≤ 0.009 with SE ≤ 0.009 (Ising);
  * the errors in SE units have a root mean square of 0.81 and 0.97, and none is beyond 3 SE. So 0.05 nats is
  * more than 4 of the largest SEs, and the tolerance cannot hide a biased sampler (a wrong tempered conditional

@@ -55,7 +55,7 @@ describe('eigenvalues', () => {
 
   it('min eig(P − WWᵀ) by the nh × nh secular problem equals the dense ny × ny reference (ny 12, nh 4)', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      // strong couplings, so that P − WWᵀ is indefinite as in trained models (docs/model.md)
+      // strong couplings, so that P − WWᵀ is indefinite as in trained models (docs/model.md#log-likelihood)
       const k = randomConditional(seed, { ny: 12, nh: 4, visible: 'gaussian', coupling: 6, logPrecisionSpread: 2 });
       const A = dense(k);
       const lambda = minEigenvalue(k);

@@ -7,7 +7,7 @@ function spins(n: number): number[][] {
   return Array.from({ length: 2 ** n }, (_, s) => Array.from({ length: n }, (_, j) => ((s >> j) & 1 ? 1 : -1)));
 }
 
-/** U(y, h|x) = ½ (y − μ)ᵀ P (y − μ) − (y − μ)ᵀ W h, as docs/model.md writes it (Energy). */
+/** U(y, h|x) = ½ (y − μ)ᵀ P (y − μ) − (y − μ)ᵀ W h, as docs/model.md#energy-and-free-energy writes it. */
 function energy(k: Conditional, y: ArrayLike<number>, h: number[]): number {
   let u = 0;
   for (let i = 0; i < k.ny; i++) {

@@ -18,7 +18,7 @@ export interface RandomModelOptions {
 
 /**
  * μ ~ 0.5·N(0,1) (Gaussian) or tanh(N(0,1)) (Ising), ln P ~ U(−s, s), W ~ N(0,1) rescaled to the requested
- * coupling. Trained MNIST models reach λ_max(J) ≈ 1.4–1.7 (docs/model.md).
+ * coupling. Trained MNIST models reach λ_max(J) ≈ 1.4–1.7 (docs/model.md#log-likelihood).
  */
 export function randomConditional(seed: number, o: RandomModelOptions): Conditional {
   const { ny, nh } = o;

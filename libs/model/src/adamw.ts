@@ -1,6 +1,6 @@
 import type { ParameterGroup, Parameters } from './parameters.ts';
 
-/** AdamW settings: one learning rate, one decoupled weight decay per network (docs/model.md's parameter groups). */
+/** AdamW settings: one learning rate, one decoupled weight decay per network (docs/model.md#adamw). */
 export interface AdamWConfig {
   readonly lr: number;
   readonly decay: Readonly<Record<ParameterGroup, number>>;

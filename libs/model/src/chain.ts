@@ -60,7 +60,7 @@ export function sampleVisible(c: ModelConfig, h: Tensor, k: Conditionals, noise:
 }
 
 /**
- * The k-step block-Gibbs chain started at y = μ(x) (docs/model.md), returning the final y: (m, ny).
+ * The k-step block-Gibbs chain started at y = μ(x) (docs/model.md#block-gibbs-sampling), returning the final y: (m, ny).
  * With `denoise`, the last visible draw is replaced by its noise-free value from the last h.
  */
 export function runChain(

@@ -27,7 +27,7 @@ function mlp(x: Tensor, p: ParameterTensors, prefix: string): Tensor {
 }
 
 /**
- * The three networks of docs/model.md: bias net (Tanh at the end for Ising units), precision net (log P clipped to
+ * The three networks of docs/model.md#networks: bias net (Tanh at the end for Ising units), precision net (log P clipped to
  * [ln 1e-3, ln 1e3], then exp), weights net (reshaped to (ny, nh) row-major and divided by √ny).
  * x: (m, nx)
  */

@@ -2,7 +2,7 @@
  * The engine registry, in the style of tfjs's kernel registry: each engine (the tfjs engine on any tfjs backend,
  * the native CPU kernel, next the WebGPU engine) registers its name, what it can do and how it is probed, and
  * every command chooses among them by the one rule of {@link resolveEngine} and records the decision it returns.
- * An engine is its own bit-domain (docs/architecture.md, invariant 7): the choice decides the bits of a run.
+ * An engine is its own bit-domain (docs/architecture.md, invariant 7: one engine = one bit-domain): the choice decides the bits of a run.
  */
 
 /** What a command asks of an engine. */

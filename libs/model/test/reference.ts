@@ -1,5 +1,5 @@
 /**
- * A float64, loop-by-loop reference of the NBM's networks and free energy (docs/model.md), used to check the tfjs
+ * A float64, loop-by-loop reference of the NBM's networks and free energy (docs/model.md#networks), used to check the tfjs
  * implementation: brute force over h, finite differences, exact marginals.
  */
 import { LOG_PRECISION_MAX, LOG_PRECISION_MIN, type ModelConfig, type Parameters } from '../src/index.ts';

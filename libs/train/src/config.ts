@@ -49,7 +49,7 @@ export interface TrainConfig {
   readonly out: string;
 }
 
-/** The paper's configuration (docs/model.md), Gaussian MNIST. */
+/** The paper's configuration (docs/model.md#adamw), Gaussian MNIST. */
 export const PAPER_DEFAULTS: Omit<TrainConfig, 'out'> = {
   dataset: 'mnist',
   visible: 'gaussian',

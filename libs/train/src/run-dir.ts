@@ -1,5 +1,5 @@
 /**
- * A run on disk (docs/run-on-disk.md): config.json, metrics.csv, checkpoints/, samples/, components/, loss.png.
+ * A run on disk (docs/run-on-disk.md#a-run-directory): config.json, metrics.csv, checkpoints/, samples/, components/, loss.png.
  * Every file is written atomically; metrics.csv is append-only, and a resume first cuts it back to the
  * checkpoint it restarts from, so the finished file reads as if the run had never stopped.
  */

@@ -1,6 +1,6 @@
 /**
  * A replica's state on the wire: parameters and AdamW moments as raw float32 frames (never JSON arrays), the
- * optimiser step and position in the header. Also the replica hash that checks invariant 3 (identical replicas, docs/architecture.md).
+ * optimiser step and position in the header. Also the replica hash that checks invariant 3 (identical replicas, docs/architecture.md#invariants).
  */
 import { createHash } from 'node:crypto';
 import type { Parameters } from '@nbm/model';
