@@ -49,17 +49,25 @@ export function computePipeline(device: GPUDevice, code: string, entryPoint: str
 }
 
 async function compile(device: GPUDevice, code: string, entryPoint: string): Promise<GPUComputePipeline> {
+  // inside an error scope, so that Dawn reports a bad shader to us rather than printing it as uncaptured
+  device.pushErrorScope('validation');
   const module = device.createShaderModule({ code, label: entryPoint });
+  let pipeline: GPUComputePipeline | null = null;
+  let failure = '';
   try {
-    return await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: entryPoint });
+    pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: entryPoint });
   } catch (e) {
-    const info = await module.getCompilationInfo();
-    const messages = info.messages
-      .filter((m) => m.type === 'error')
-      .map((m) => `${m.lineNum}:${m.linePos} ${m.message}`)
-      .join('; ');
-    throw new Error(`compute pipeline '${entryPoint}' failed: ${(e as Error).message}${messages ? ` (${messages})` : ''}`);
+    failure = (e as Error).message;
   }
+  const scoped = await device.popErrorScope();
+  if (pipeline && !scoped) return pipeline;
+  const info = await module.getCompilationInfo();
+  const messages = info.messages
+    .filter((m) => m.type === 'error')
+    .map((m) => `${m.lineNum}:${m.linePos} ${m.message}`)
+    .join('; ');
+  const why = [failure, scoped?.message].filter(Boolean).map((m) => (m as string).split('\n')[0]).join('; ');
+  throw new Error(`compute pipeline '${entryPoint}' failed: ${why}${messages ? ` (${messages})` : ''}`);
 }
 
 /** One dispatch: the pipeline, the buffers of bind group 0 (binding i = buffers[i]) and the workgroup grid. */
