@@ -11,10 +11,15 @@ export const REQUIRE_GPU = process.env.CI === 'true';
 
 /**
  * Points the Vulkan loader at SwiftShader unless the environment already names drivers (VK_ICD_FILENAMES or
- * VK_DRIVER_FILES: set one of them to test on a real GPU). Dawn reads it at each adapter request.
+ * VK_DRIVER_FILES: set one of them to test on a real GPU). Dawn reads it at each adapter request. Returns
+ * what undoes it.
  */
-export function useSwiftShaderUnlessSet(env: NodeJS.ProcessEnv = process.env): void {
-  if (!env.VK_ICD_FILENAMES && !env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+export function useSwiftShaderUnlessSet(env: NodeJS.ProcessEnv = process.env): () => void {
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || !existsSync(SWIFTSHADER_ICD)) return () => {};
+  env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return () => {
+    delete env.VK_ICD_FILENAMES;
+  };
 }
 
 /**
@@ -23,8 +28,9 @@ export function useSwiftShaderUnlessSet(env: NodeJS.ProcessEnv = process.env): v
  */
 export function suiteGpu(options: OpenGpuOptions = {}): { readonly handle: GpuHandle; readonly device: GPUDevice } {
   let handle: GpuHandle | null = null;
+  let restoreEnv = () => {};
   before(async function () {
-    useSwiftShaderUnlessSet();
+    restoreEnv = useSwiftShaderUnlessSet();
     try {
       handle = await openGpu({ allowSoftware: true, ...options });
     } catch (e) {
@@ -38,6 +44,7 @@ export function suiteGpu(options: OpenGpuOptions = {}): { readonly handle: GpuHa
   after(() => {
     handle?.close();
     handle = null;
+    restoreEnv(); // the other suites of a whole-repo mocha run see the environment they started with
   });
   return {
     get handle() {
