@@ -143,9 +143,9 @@ export async function listAdapters(options: { backend?: string } = {}): Promise<
   }
 }
 
-/** Normalises a driver device name the way Dawn's GPUAdapterInfo.device spells it (`A B (C)` → `a-b-c-`). */
-function normaliseName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+/** A device name reduced to its lower-case letters and digits: Dawn's GPUAdapterInfo.device respells the driver's name (`A B (C)` → `a-b-c-`). */
+function nameKey(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
 
 /** The Vulkan setup as the loader would see it: the loader library and the driver manifests (ICD files). */
@@ -252,8 +252,12 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuHandle> 
   let nameFilter: string | null = null;
   if (index > 0) {
     const listed = await listAdapters({ backend });
+    if (listed.length === 0) {
+      const setup = vulkanSetup();
+      throw new GpuUnavailableError('no-adapter', `no WebGPU adapter (asked for device ${index}): ${where} found none; looked at: ${describeVulkanSetup(setup)}; to do: ${whatToDo(setup)}`);
+    }
     if (index >= listed.length) {
-      const have = listed.length ? listed.map((a, i) => `${i}: ${a.name}`).join(', ') : 'none';
+      const have = listed.map((a, i) => `${i}: ${a.name}`).join(', ');
       throw new GpuUnavailableError('no-such-device', `no WebGPU device ${index}: ${where} lists ${listed.length} adapter(s) (${have}); ask for one of those`);
     }
     const name = listed[index].name;
@@ -284,7 +288,7 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuHandle> 
       );
     }
     const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-    if (nameFilter !== null && info.device && normaliseName(nameFilter) !== info.device) {
+    if (nameFilter !== null && info.device && nameKey(nameFilter) !== nameKey(info.device)) {
       throw new GpuUnavailableError('ambiguous-device', `WebGPU device ${index}: asked Dawn for '${nameFilter}' and got '${info.device}'`);
     }
     const software = isSoftwareAdapter({
