@@ -162,8 +162,15 @@ export async function lockDirectory(dir: string, what: string): Promise<Lock> {
   const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const lock = await acquireLock(join(dir, DIR_LOCK), { failFastLocal: true, waitMs: 130_000, staleMs: 120_000, what });
+  // the lock goes stale after 120 s unrefreshed: touching it every few seconds is plenty, and keeps a syscall off
+  // every training step
+  let refreshedAt = performance.now();
   return {
-    refresh: () => lock.refresh(),
+    refresh() {
+      if (performance.now() - refreshedAt < 5_000) return;
+      refreshedAt = performance.now();
+      lock.refresh();
+    },
     release() {
       lock.release();
       // a job refused before it wrote anything leaves no directory behind

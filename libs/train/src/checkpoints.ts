@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { atomicWriteFileSync, loadCheckpoint, saveCheckpoint } from '@nbm/checkpoint';
+import { atomicWriteFileSync, loadCheckpoint, saveCheckpoint, type CheckpointState, type ExpectedTensor } from '@nbm/checkpoint';
 import { parameterSpecs, type ModelConfig } from '@nbm/model';
 import { listCheckpoints, paths } from './run-dir.ts';
 import { ConfigError } from './config.ts';
@@ -34,6 +34,8 @@ export interface SkippedCheckpoint {
 /** Where a resume starts: the checkpoint (null: the run never wrote one) and every one passed over on the way. */
 export interface ResumePoint {
   readonly file: string | null;
+  /** the checkpoint in `file`, loaded and checked once (null with `file`) */
+  readonly checkpoint: CheckpointState | null;
   readonly skipped: readonly SkippedCheckpoint[];
 }
 
@@ -41,9 +43,10 @@ export interface ResumePoint {
  * The one rule for the checkpoint a run continues from: latest.json's, if it loads; else the readable checkpoint
  * with the highest global step. Every checkpoint passed over is named with its reason. A directory whose
  * checkpoints are all unreadable is refused rather than silently started over.
+ * @param expected the tensors a checkpoint must hold to count as readable (names and shapes), if known
  * @throws ConfigError when checkpoints exist but none of them loads
  */
-export async function resumePoint(dir: string): Promise<ResumePoint> {
+export async function resumePoint(dir: string, expected?: readonly ExpectedTensor[]): Promise<ResumePoint> {
   const checkpoints = paths(dir).checkpoints;
   const skipped: SkippedCheckpoint[] = [];
   const pointerFile = join(checkpoints, 'latest.json');
@@ -57,18 +60,17 @@ export async function resumePoint(dir: string): Promise<ResumePoint> {
   }
   if (pointed !== undefined) {
     try {
-      await loadCheckpoint(pointed);
-      return { file: pointed, skipped };
+      return { file: pointed, checkpoint: await loadCheckpoint(pointed, expected), skipped };
     } catch (e) {
       skipped.push({ file: pointed, reason: existsSync(pointed) ? (e as Error).message : 'named by latest.json but missing' });
     }
   }
-  let best: { file: string; step: number } | null = null;
+  let best: { file: string; checkpoint: CheckpointState } | null = null;
   for (const file of listCheckpoints(dir)) {
     if (file === pointed) continue;
     try {
-      const c = await loadCheckpoint(file);
-      if (!best || c.rng.globalStep > best.step) best = { file, step: c.rng.globalStep };
+      const c = await loadCheckpoint(file, expected);
+      if (!best || c.rng.globalStep > best.checkpoint.rng.globalStep) best = { file, checkpoint: c };
     } catch (e) {
       skipped.push({ file, reason: (e as Error).message });
     }
@@ -79,7 +81,7 @@ export async function resumePoint(dir: string): Promise<ResumePoint> {
         'train a new run with --out, or delete the run directory to start it over',
     );
   }
-  return { file: best?.file ?? null, skipped };
+  return { file: best?.file ?? null, checkpoint: best?.checkpoint ?? null, skipped };
 }
 
 /** The checkpoint a resume continues from (see {@link resumePoint}), or null when the run wrote none. */
@@ -87,10 +89,14 @@ export async function latestCheckpoint(dir: string): Promise<string | null> {
   return (await resumePoint(dir)).file;
 }
 
-/** Restores parameters, optimiser and stream position from a checkpoint, checking every shape. */
-export async function restoreState(file: string, model: ModelConfig): Promise<TrainState> {
+/** The tensors a checkpoint of `model` holds: every parameter's name and shape. */
+export function expectedTensors(model: ModelConfig): ExpectedTensor[] {
+  return parameterSpecs(model).map((s) => ({ name: s.name, shape: s.shape }));
+}
+
+/** Parameters, optimiser and stream position of a checkpoint loaded with {@link expectedTensors}. */
+export function restoreState(c: CheckpointState, model: ModelConfig): TrainState {
   const specs = parameterSpecs(model);
-  const c = await loadCheckpoint(file, specs.map((s) => ({ name: s.name, shape: s.shape })));
   const byName = new Map(c.params.map((p, i) => [p.name, i]));
   const order = specs.map((s) => byName.get(s.name)!);
   return {

@@ -8,7 +8,7 @@ export { shardGradients, readBlocks, type StepSpec } from './shard.ts';
 export { initialState, modelConfigOf, type TrainState } from './state.ts';
 export { chooseEngine, type EngineChoice } from './engines.ts';
 export { jsOps, nativeOps, type StepOps } from './ops.ts';
-export { writeCheckpoint, latestCheckpoint, resumePoint, restoreState, type ResumePoint, type SkippedCheckpoint } from './checkpoints.ts';
+export { writeCheckpoint, latestCheckpoint, resumePoint, restoreState, expectedTensors, type ResumePoint, type SkippedCheckpoint } from './checkpoints.ts';
 export { validationMetrics } from './validate.ts';
 export { ProgressBar, type ProgressInfo, type OutputStream } from './progress.ts';
 export { writeFigures, writeLossPlot, type FigureMoment } from './figures.ts';

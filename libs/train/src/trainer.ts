@@ -10,7 +10,7 @@ import { batchesPerEpoch, firstRows, loadDataset, type Dataset } from '@nbm/data
 import { parameterCount, type ModelConfig } from '@nbm/model';
 import { ConfigError, validateConfig, type TrainConfig } from './config.ts';
 import { chooseEngine, type EngineChoice } from './engines.ts';
-import { restoreState, resumePoint, writeCheckpoint } from './checkpoints.ts';
+import { expectedTensors, restoreState, resumePoint, writeCheckpoint } from './checkpoints.ts';
 import { writeFigures, writeLossPlot } from './figures.ts';
 import type { Position, StepExecutor } from './executor.ts';
 import { LocalExecutor } from './local-executor.ts';
@@ -122,9 +122,9 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
 
   let state: TrainState;
   if (opts.resume) {
-    const { file, skipped } = await resumePoint(dir);
+    const { file, checkpoint, skipped } = await resumePoint(dir, expectedTensors(model));
     for (const s of skipped) progress.log(`resume: skipped ${s.file}: ${s.reason}`);
-    state = file ? await restoreState(file, model) : initialState(cfg, model);
+    state = checkpoint ? restoreState(checkpoint, model) : initialState(cfg, model);
     truncateMetrics(dir, state.globalStep, state.stepInEpoch > 0);
     progress.log(file ? `resuming ${dir} from ${file} (step ${state.globalStep})` : `resuming ${dir}: it wrote no checkpoint before it stopped, so training starts from step 0`);
   } else {
@@ -147,12 +147,12 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     appendMetrics(dir, pending);
     pending = [];
   };
-  const checkpoint = async (name: string) => {
+  const checkpoint = async (name: string, snap?: TrainState) => {
     flush();
-    return writeCheckpoint(dir, name, await executor.snapshot(pos), cfg.seed, record);
+    return writeCheckpoint(dir, name, snap ?? (await executor.snapshot(pos)), cfg.seed, record);
   };
-  /** Validates the current parameters (a `val` row) and draws their pictures; `step` set inside an epoch. */
-  const validateAndDraw = async (epoch: number, step?: number) => {
+  /** Validates the current parameters: a `val` row and a log line; `step` set inside an epoch. */
+  const validate = async (epoch: number, step?: number) => {
     progress.break();
     lastVal = await executor.validate(pos.epoch);
     pending.push({
@@ -163,18 +163,24 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     flush();
     const where = step === undefined ? `epoch ${epoch}` : `step ${step} (inside epoch ${epoch})`;
     progress.log(`${where}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`);
-    if (cfg.pictures) await writeFigures(dir, { epoch, step }, model, (await executor.snapshot(pos)).params, data, cfg);
+  };
+  /** Draws a state's pictures and rewrites loss.png and report.html; returns the checkpoint of that state. */
+  const drawAndCheckpoint = async (moment: { epoch: number; step?: number }, name: string) => {
+    const snap = await executor.snapshot(pos);
+    if (cfg.pictures) await writeFigures(dir, moment, model, snap.params, data, cfg);
     writeLossPlot(dir);
     writeRunReport(dir);
+    return checkpoint(name, snap);
   };
   /**
    * A run that ends inside an epoch (--max-steps, a stop request) is complete all the same: its final state is
    * validated, drawn and checkpointed at the exact position, so `--resume` continues from there.
    */
   const endInsideEpoch = async () => {
-    await validateAndDraw(pos.epoch + 1, pos.globalStep);
+    const moment = { epoch: pos.epoch + 1, step: pos.globalStep };
+    await validate(moment.epoch, moment.step);
     const name = stepCheckpointName(pos.globalStep);
-    await checkpoint(name);
+    await drawAndCheckpoint(moment, name);
     return name;
   };
   const executor = await (opts.executor ?? localExecutor)(p, state, (line) => progress.log(line));
@@ -218,10 +224,10 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
       if (pos.stepInEpoch < perEpoch) break; // stopped by --max-steps inside an epoch
       // the epoch is complete: validate, draw, checkpoint
       const epochDone = pos.epoch + 1;
-      await validateAndDraw(epochDone);
+      await validate(epochDone);
       pos.epoch += 1;
       pos.stepInEpoch = 0;
-      const file = await checkpoint(epochCheckpointName(epochDone));
+      const file = await drawAndCheckpoint({ epoch: epochDone }, epochCheckpointName(epochDone));
       if (opts.stop?.aborted && pos.globalStep < total) {
         flush();
         throw new StoppedError(pos.globalStep, epochCheckpointName(epochDone));
