@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { parameterSpecs, sizeOf, validateModelConfig, type GradientEngine, type ModelConfig } from '@nbm/model';
+import { parameterSpecs, sizeOf, validateModelConfig, type HostGradientEngine, type ModelConfig } from '@nbm/model';
 import { MAX_THREADS, type NativeKernel } from './kernel.ts';
 import { requireNativeKernel } from './load.ts';
 import { checkInt } from './validate.ts';
@@ -27,7 +27,7 @@ export function defaultThreads(): number {
  * free energies, gradients, backprop) computed by the addon on `threads` threads. A block's result depends
  * only on the parameters, the block and the key, bit for bit, whatever the thread count.
  */
-export function createNativeEngine(config: ModelConfig, options: NativeEngineOptions = {}): GradientEngine {
+export function createNativeEngine(config: ModelConfig, options: NativeEngineOptions = {}): HostGradientEngine {
   validateModelConfig(config);
   const kernel = options.kernel ?? requireNativeKernel();
   const threads = options.threads ?? defaultThreads();

@@ -60,9 +60,25 @@ export interface BlockGradient {
 }
 
 /**
- * The NBM math the trainer needs, behind one interface with two implementations: tfjs (any backend, the
- * reference, what runs on GPUs) and the native CPU kernel. Both draw the chain's random numbers from the same
- * keyed Philox streams, so they agree on the same inputs.
+ * A shard's block gradients left where the engine computed them and reduced there on request: on a GPU engine
+ * one readback of the statistics and bounds, one of the sum, instead of every block's gradients. Valid until
+ * the engine's next call. Flat vectors are in parameter order (tensor t after the sizes of the tensors before it).
+ */
+export interface ShardGradients {
+  /** each block's statistics, in block order */
+  readonly stats: readonly BlockStats[];
+  /** largest |g| of each tensor over the blocks (NaN or ±Inf anywhere gives Infinity): (tensors,) */
+  maxAbs(): Promise<Float64Array>;
+  /** Σ over blocks of round(g · 2^e[t]) (halves toward +∞), exact, as float64 integers: (total,) */
+  fixedSum(exponents: Int32Array): Promise<Float64Array>;
+  /** float32 sum of the blocks in block order: (total,) */
+  floatSum(): Promise<Float32Array>;
+}
+
+/**
+ * The NBM math the trainer needs, behind one interface with three implementations: tfjs (any backend, the
+ * reference), the native CPU kernel and the WebGPU kernels. All draw the chain's random numbers from the same
+ * keyed Philox streams, so they agree on the same inputs to rounding; each is its own bit-domain.
  */
 export interface GradientEngine {
   readonly name: string;
@@ -71,9 +87,19 @@ export interface GradientEngine {
    * result depends only on the parameters, that block's examples and the key: never on the other blocks, the
    * thread count or the engine's history, so any worker computes any block bit for bit the same.
    */
-  blockGradients(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, gibbsSteps: number): BlockGradient[];
+  blockGradients(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, gibbsSteps: number): BlockGradient[] | Promise<BlockGradient[]>;
+  /**
+   * The same blocks' gradients kept on the engine's device and summed there (engines with a device memory);
+   * without it the trainer reduces `blockGradients`' arrays on the host.
+   */
+  shardGradients?(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, gibbsSteps: number): Promise<ShardGradients>;
   /** Frees whatever the engine holds (tensors, native buffers). */
   dispose(): void;
+}
+
+/** An engine that computes on the host: its results are ready when the call returns (tfjs, the native kernel). */
+export interface HostGradientEngine extends GradientEngine {
+  blockGradients(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, gibbsSteps: number): BlockGradient[];
 }
 
 export type { ModelConfig };

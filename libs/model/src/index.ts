@@ -9,7 +9,7 @@ export {
   cloneParameters,
   sizeOf,
 } from './parameters.ts';
-export type { ExampleBlock, ChainKey, BlockStats, BlockGradient, GradientEngine } from './engine.ts';
+export type { ExampleBlock, ChainKey, BlockStats, BlockGradient, GradientEngine, HostGradientEngine, ShardGradients } from './engine.ts';
 export { conditionals, freeEnergy, logCosh, visibleTimesWeights, hiddenTimesWeights, type Conditionals, type ParameterTensors } from './networks.ts';
 export { chainRandoms, runChain, sampleHidden, sampleVisible, type ChainStreams } from './chain.ts';
 export { createTfjsEngine, parameterTensors, trainingStreams } from './tfjs-engine.ts';

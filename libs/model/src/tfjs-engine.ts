@@ -2,7 +2,7 @@ import { registerEngine, type EngineEntry } from './registry.ts';
 import { tf, type Tensor } from '@nbm/backend';
 import { Stream } from '@nbm/random';
 import { validateModelConfig, type ModelConfig } from './config.ts';
-import type { BlockGradient, BlockStats, ChainKey, ExampleBlock, GradientEngine } from './engine.ts';
+import type { BlockGradient, BlockStats, ChainKey, ExampleBlock, HostGradientEngine } from './engine.ts';
 import { chainRandoms, runChain, type ChainStreams } from './chain.ts';
 import { conditionals, freeEnergy, type ParameterTensors } from './networks.ts';
 import type { Parameters } from './parameters.ts';
@@ -57,7 +57,7 @@ function allFinite(arrays: readonly Float32Array[]): boolean {
  * The reference implementation of the NBM's CD-k gradient, written once against the tfjs API so that it runs
  * on every backend (tensorflow on GPUs, wasm, cpu). The chain's draws come from the keyed Philox streams.
  */
-export function createTfjsEngine(config: ModelConfig): GradientEngine {
+export function createTfjsEngine(config: ModelConfig): HostGradientEngine {
   validateModelConfig(config);
   const c = config;
 

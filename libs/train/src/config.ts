@@ -2,7 +2,7 @@ import type { BackendRequest } from '@nbm/backend';
 import type { DatasetName } from '@nbm/data';
 import type { VisibleType } from '@nbm/model';
 
-export type KernelRequest = 'auto' | 'native' | 'tfjs';
+export type KernelRequest = 'auto' | 'native' | 'tfjs' | 'webgpu';
 export type ReduceMode = 'exact' | 'fast';
 
 /** Every setting of a training run, resolved: what config.json records and `--resume` restores. */
@@ -32,6 +32,8 @@ export interface TrainConfig {
   readonly kernel: KernelRequest;
   /** native kernel threads (0: all available cores) */
   readonly threads: number;
+  /** the WebGPU adapter's index in Dawn's list (`--kernel webgpu`; default 0); a worker may override it */
+  readonly device?: number;
   /** log a metrics row every this many steps */
   readonly logEvery: number;
   /** also write a checkpoint every this many steps (0: only at the end of each epoch) */
@@ -129,7 +131,8 @@ export function validateConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) throw new ConfigError(`--seed must be an integer in [0, 4294967295], got ${c.seed}`);
   if (c.reduce !== 'exact' && c.reduce !== 'fast') throw new ConfigError(`--reduce must be exact or fast, got '${c.reduce}'`);
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(c.backend)) throw new ConfigError(`--backend must be auto, tensorflow, wasm or cpu, got '${c.backend}'`);
-  if (!['auto', 'native', 'tfjs'].includes(c.kernel)) throw new ConfigError(`--kernel must be auto, native or tfjs, got '${c.kernel}'`);
+  if (!['auto', 'native', 'tfjs', 'webgpu'].includes(c.kernel)) throw new ConfigError(`--kernel must be auto, native, tfjs or webgpu, got '${c.kernel}'`);
+  if (c.device !== undefined) nonNegativeInt('device', c.device);
   nonNegativeInt('threads', c.threads);
   positiveInt('log-every', c.logEvery);
   nonNegativeInt('checkpoint-every', c.checkpointEvery);

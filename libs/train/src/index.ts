@@ -4,7 +4,7 @@ export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 export { blockRanges, shardBlocks } from './plan.ts';
 export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
 export { reduceAndApply, localReducer, adamwConfigOf, TrainingDivergedError, isTrainingDiverged, type GradientReducer, type StepOutcome } from './update.ts';
-export { shardGradients, readBlocks, type StepSpec } from './shard.ts';
+export { shardGradients, computeShard, hostShard, readBlocks, type StepSpec } from './shard.ts';
 export { initialState, modelConfigOf, type TrainState } from './state.ts';
 export { chooseEngine, type EngineChoice } from './engines.ts';
 export { jsOps, nativeOps, type StepOps } from './ops.ts';

@@ -31,7 +31,7 @@ export class LocalExecutor implements StepExecutor {
     const rows = stepRows(this.train.count, this.cfg, order);
     const spec = { seed: this.cfg.seed, globalStep: order.globalStep, visible: this.cfg.visible, gibbsSteps: this.cfg.gibbsSteps, blockSize: this.cfg.blockSize, rows };
     const t0 = performance.now();
-    const grads = shardGradients(this.engine, this.state.params, this.train, spec, 0, order.totalBlocks);
+    const grads = await shardGradients(this.engine, this.ops, this.layout, this.state.params, this.train, spec, 0, order.totalBlocks);
     const computeMs = performance.now() - t0;
     const out = await reduceAndApply(this.state, grads, this.cfg, this.layout, order.examples, order.totalBlocks, this.model.ny, localReducer, this.ops);
     this.state.epoch = order.epoch;

@@ -3,10 +3,12 @@
  * (seed, global step, example index), and compute each block's CD-k gradient sum. The same code runs in a
  * single process (all blocks) and on each of N workers (its blocks): that is what makes them agree.
  */
-import type { BlockGradient, ChainKey, ExampleBlock, GradientEngine, Parameters, VisibleType } from '@nbm/model';
+import type { BlockGradient, ChainKey, ExampleBlock, GradientEngine, Parameters, ShardGradients, VisibleType } from '@nbm/model';
 import { Stream } from '@nbm/random';
 import { contextsFor, transformRows, type Dataset } from '@nbm/data';
 import { blockRanges } from './plan.ts';
+import type { StepOps } from './ops.ts';
+import type { GradientLayout } from './reduce.ts';
 
 export interface StepSpec {
   readonly seed: number;
@@ -32,16 +34,45 @@ export function readBlocks(data: Dataset, spec: StepSpec, first: number, last: n
   });
 }
 
-/** Block gradients of blocks [first, last) of the step's minibatch. */
+/**
+ * The CD-k gradients of `blocks`, ready to reduce: left on the engine's device and summed there when the engine
+ * can (`shardGradients`), else computed on the host and reduced there by `ops`.
+ */
+export async function computeShard(
+  engine: GradientEngine,
+  ops: StepOps,
+  layout: GradientLayout,
+  params: Parameters,
+  blocks: readonly ExampleBlock[],
+  key: ChainKey,
+  gibbsSteps: number,
+): Promise<ShardGradients> {
+  if (engine.shardGradients) return engine.shardGradients(params, blocks, key, gibbsSteps);
+  return hostShard(await engine.blockGradients(params, blocks, key, gibbsSteps), ops, layout);
+}
+
+/** Host block gradients as a `ShardGradients`, reduced by `ops`. */
+export function hostShard(blocks: readonly BlockGradient[], ops: StepOps, layout: GradientLayout): ShardGradients {
+  return {
+    stats: blocks.map((b) => b.stats),
+    maxAbs: async () => ops.blockMaxAbs(blocks, layout),
+    fixedSum: async (exponents) => ops.fixedSum(blocks, exponents, layout),
+    floatSum: async () => ops.floatSum(blocks, layout),
+  };
+}
+
+/** The gradients of blocks [first, last) of the step's minibatch. */
 export function shardGradients(
   engine: GradientEngine,
+  ops: StepOps,
+  layout: GradientLayout,
   params: Parameters,
   data: Dataset,
   spec: StepSpec,
   first: number,
   last: number,
-): BlockGradient[] {
+): Promise<ShardGradients> {
   const blocks = readBlocks(data, spec, first, last);
   const key: ChainKey = { seed: spec.seed, step: spec.globalStep };
-  return engine.blockGradients(params, blocks, key, spec.gibbsSteps);
+  return computeShard(engine, ops, layout, params, blocks, key, spec.gibbsSteps);
 }

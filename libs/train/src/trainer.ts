@@ -76,7 +76,7 @@ export async function prepare(config: TrainConfig): Promise<Prepared> {
   if (train.count === 0) throw new ConfigError(`the ${config.dataset} training split is empty: check the data files or --train-examples`);
   const model = modelConfigOf(config, train.nx, train.ny);
   const backend = await selectBackend(config.backend);
-  const engine = await chooseEngine(model, config.kernel, config.threads);
+  const engine = await chooseEngine(model, config.kernel, config.threads, config.device ?? 0);
   return { config, model, train, val, backend, engine };
 }
 
@@ -88,7 +88,7 @@ export function runRecord(p: Prepared): object {
       model: { ...p.model, parameters: parameterCount(p.model) },
       data: { train: p.train.count, val: p.val.count, description: p.train.description },
       backend: { name: p.backend.name, reason: p.backend.reason },
-      kernel: { name: p.engine.kind, engine: p.engine.engine.name, reason: p.engine.reason },
+      kernel: { name: p.engine.kind, engine: p.engine.engine.name, reason: p.engine.reason, ...(p.engine.device ? { device: p.engine.device } : {}) },
       createdAt: new Date().toISOString(),
     },
   };

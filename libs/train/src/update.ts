@@ -2,7 +2,7 @@
  * The collective half of a training step: combine block gradients (local ones plus, when distributed, the other
  * workers' through a `GradientReducer`), decide on non-finite steps together, and apply AdamW.
  */
-import type { AdamWConfig, BlockGradient, BlockStats } from '@nbm/model';
+import type { AdamWConfig, BlockStats, ShardGradients } from '@nbm/model';
 import type { TrainConfig } from './config.ts';
 import { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 import { jsOps, type StepOps } from './ops.ts';
@@ -65,13 +65,13 @@ export function isTrainingDiverged(e: unknown): boolean {
 }
 
 /**
- * Combines this process's block gradients with everyone else's and updates the state in place.
+ * Combines this process's shard of block gradients with everyone else's and updates the state in place.
  * examples: the global minibatch size B; totalBlocks: the minibatch's block count.
  * The non-finite decision is collective (a MAX of flags) so that all replicas skip the same step.
  */
 export async function reduceAndApply(
   state: TrainState,
-  local: readonly BlockGradient[],
+  local: ShardGradients,
   cfg: TrainConfig,
   layout: GradientLayout,
   examples: number,
@@ -82,8 +82,8 @@ export async function reduceAndApply(
 ): Promise<StepOutcome> {
   const maxNonFinite = cfg.maxNonFinite;
   const t0 = performance.now();
-  const localStats = sumStats(local.map((b) => b.stats));
-  const maxAbs = ops.blockMaxAbs(local, layout);
+  const localStats = sumStats(local.stats);
+  const maxAbs = await local.maxAbs();
   // one MAX reduction carries the per-tensor bounds and the non-finite flag
   const bounds = new Float64Array(maxAbs.length + 1);
   bounds.set(maxAbs);
@@ -105,10 +105,10 @@ export async function reduceAndApply(
   let mean: Float32Array[];
   if (cfg.reduce === 'exact') {
     const exponents = fixedExponents(globalBounds.subarray(0, maxAbs.length), totalBlocks);
-    const sum = await reducer.sumFixed(ops.fixedSum(local, exponents, layout));
+    const sum = await reducer.sumFixed(await local.fixedSum(exponents));
     mean = ops.meanFromFixed(sum, exponents, layout, examples);
   } else {
-    const sum = await reducer.sumFloat(ops.floatSum(local, layout));
+    const sum = await reducer.sumFloat(await local.floatSum());
     mean = ops.meanFromFloat(sum, layout, examples);
   }
   const reduceMs = performance.now() - t0;

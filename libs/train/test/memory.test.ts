@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
 import { createTfjsEngine, initAdamW, initParameters, type ModelConfig } from '@nbm/model';
-import { PAPER_DEFAULTS, gradientLayout, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
+import { PAPER_DEFAULTS, gradientLayout, hostShard, jsOps, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
 
 describe('tensor memory', function () {
   this.timeout(120_000);
@@ -22,7 +22,7 @@ describe('tensor memory', function () {
     });
     const step = async () => {
       const grads = engine.blockGradients(state.params, [block(0), block(1)], { seed: 1, step: state.globalStep }, cfg.gibbsSteps);
-      await reduceAndApply(state, grads, cfg, layout, 4, 2, model.ny, localReducer);
+      await reduceAndApply(state, hostShard(grads, jsOps, layout), cfg, layout, 4, 2, model.ny, localReducer);
     };
     for (let i = 0; i < 10; i++) await step();
     const after10 = tf.memory().numTensors;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { initAdamW, initParameters, type BlockGradient, type ModelConfig } from '@nbm/model';
-import { TrainingDivergedError, PAPER_DEFAULTS, gradientLayout, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
+import { TrainingDivergedError, PAPER_DEFAULTS, gradientLayout, hostShard, jsOps, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
 
 describe('non-finite gradients', () => {
   const model: ModelConfig = { nx: 2, ny: 3, nh: 2, width: 2, visible: 'gaussian' };
@@ -20,19 +20,19 @@ describe('non-finite gradients', () => {
     const state: TrainState = { params, optimizer: initAdamW(params), epoch: 0, stepInEpoch: 0, globalStep: 0, nonFiniteRun: 0 };
     const layout = gradientLayout(params);
     const before = params.values.map((v) => v.slice());
-    const ok = await reduceAndApply(state, [block(state, false)], cfg, layout, 4, 1, model.ny, localReducer);
+    const ok = await reduceAndApply(state, hostShard([block(state, false)], jsOps, layout), cfg, layout, 4, 1, model.ny, localReducer);
     expect(ok.skipped).to.equal(false);
     const afterGood = params.values.map((v) => v.slice());
     expect(afterGood[0]).to.not.deep.equal(before[0]);
     for (let i = 0; i < 2; i++) {
-      const out = await reduceAndApply(state, [block(state, true)], cfg, layout, 4, 1, model.ny, localReducer);
+      const out = await reduceAndApply(state, hostShard([block(state, true)], jsOps, layout), cfg, layout, 4, 1, model.ny, localReducer);
       expect(out.skipped).to.equal(true);
       expect(out.metrics.finite).to.equal(false);
       params.values.forEach((v, t) => expect(Array.from(v)).to.deep.equal(Array.from(afterGood[t])));
       expect(state.optimizer.step).to.equal(1);
     }
     expect(state.globalStep).to.equal(3);
-    await reduceAndApply(state, [block(state, true)], cfg, layout, 4, 1, model.ny, localReducer).then(
+    await reduceAndApply(state, hostShard([block(state, true)], jsOps, layout), cfg, layout, 4, 1, model.ny, localReducer).then(
       () => expect.fail('should stop'),
       (e: Error) => {
         expect(e).to.be.instanceOf(TrainingDivergedError);
@@ -45,7 +45,7 @@ describe('non-finite gradients', () => {
     const params = initParameters(model, 2);
     const state: TrainState = { params, optimizer: initAdamW(params), epoch: 0, stepInEpoch: 0, globalStep: 0, nonFiniteRun: 0 };
     const layout = gradientLayout(params);
-    for (const poison of [true, true, false, true, true]) await reduceAndApply(state, [block(state, poison)], cfg, layout, 4, 1, model.ny, localReducer);
+    for (const poison of [true, true, false, true, true]) await reduceAndApply(state, hostShard([block(state, poison)], jsOps, layout), cfg, layout, 4, 1, model.ny, localReducer);
     expect(state.nonFiniteRun).to.equal(2);
   });
 });

@@ -11,7 +11,8 @@ import { intFlag, parseFlags } from '../options.ts';
 export const WORKER_HELP = `nbm worker --connect tcp://HOST:PORT [options]: serve a coordinator as one worker (one per GPU)
   --connect ENDPOINT     the coordinator's address (nbm train --listen …)
   --keys DIR             CURVE keys from nbm keygen (required unless the coordinator is on loopback)
-  --device N             the GPU this worker uses (sets CUDA_VISIBLE_DEVICES=N before tfjs loads)
+  --device N             the GPU this worker uses: WebGPU adapter N (--kernel webgpu), and CUDA_VISIBLE_DEVICES=N
+                         before tfjs loads; where the launcher already shows each process one GPU, leave it unset
   --advertise HOST       the address other workers reach this one's ring socket at (default: the local
                          address that routes to the coordinator)
   --heartbeat-ms N       heartbeat interval (default 1000)
@@ -67,6 +68,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     // every worker holds the same key pair, so a ring link's server key is that pair's public key
     ringCurve: keys ? { publicKey: keys.publicKey, secretKey: keys.secretKey, serverKey: keys.publicKey } : undefined,
     log: say,
+    device: values.device !== undefined ? Number(values.device) : undefined,
   });
   const sampler = samplingWorker();
   const evaluator = evalWorker();

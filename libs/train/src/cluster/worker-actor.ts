@@ -23,6 +23,8 @@ export interface WorkerActorOptions {
   readonly ringHost: string;
   readonly ringCurve?: { publicKey: string; secretKey: string; serverKey: string };
   readonly log?: (line: string) => void;
+  /** this worker's WebGPU adapter index (`nbm worker --device`), in place of the run's */
+  readonly device?: number;
 }
 
 /** Arguments of the `step` method. */
@@ -61,14 +63,16 @@ class TrainingActor {
   }
 
   async configure(config: TrainConfig) {
-    this.prepared = await prepare(config);
+    // a second configure (the coordinator's retry) replaces the first: release its engine (a GPU device)
+    this.prepared?.engine.engine.dispose();
+    this.prepared = await prepare(this.opts.device === undefined ? config : { ...config, device: this.opts.device });
     this.state = undefined;
     return {
       fingerprint: fingerprint(this.prepared),
       backend: this.prepared.backend.name,
       engine: this.prepared.engine.engine.name,
       // what decides the bits of a block's gradient: replicas must agree on it (native tiers agree with each other)
-      compute: this.prepared.engine.kind === 'native' ? 'native' : `tfjs/${this.prepared.backend.name}`,
+      compute: computeDomain(this.prepared),
     };
   }
 
@@ -110,7 +114,7 @@ class TrainingActor {
     const rows = stepRows(p.train.count, p.config, call.order);
     const spec = { seed: p.config.seed, globalStep: call.order.globalStep, visible: p.config.visible, gibbsSteps: p.config.gibbsSteps, blockSize: p.config.blockSize, rows };
     const t0 = performance.now();
-    const grads = shardGradients(p.engine.engine, state.params, p.train, spec, call.first, call.last);
+    const grads = await shardGradients(p.engine.engine, p.engine.ops, layout, state.params, p.train, spec, call.first, call.last);
     const computeMs = performance.now() - t0;
     const reducer = ringReducer(this.ring, call.tag, call.timeoutMs, signal);
     const out = await reduceAndApply(state, grads, p.config, layout, call.order.examples, call.order.totalBlocks, p.model.ny, reducer, p.engine.ops);
@@ -168,4 +172,11 @@ export function trainingWorker(opts: WorkerActorOptions): { methods: Record<stri
     hash: () => ({ value: actor.hash() }),
   };
   return { methods, close: () => actor.close() };
+}
+
+/** What decides the bits of a block's gradient: the engine, and the tfjs backend or the WebGPU adapter kind. */
+function computeDomain(p: Prepared): string {
+  if (p.engine.kind === 'native') return 'native';
+  if (p.engine.kind === 'webgpu') return `webgpu/${p.engine.device}`;
+  return `tfjs/${p.backend.name}`;
 }
