@@ -132,7 +132,7 @@ class TrainingActor {
     return state.globalStep;
   }
 
-  validate(epoch: number) {
+  async validate(epoch: number) {
     const { p, state } = this.need();
     return validationMetrics(p.engine.engine, state.params, p.val, p.config, epoch);
   }
@@ -168,7 +168,7 @@ export function trainingWorker(opts: WorkerActorOptions): { methods: Record<stri
     },
     step: async ([call], _tensors, ctx) => ({ value: await actor.step(call as StepCall, ctx.signal) }),
     rollback: ([step]) => ({ value: actor.rollback(step as number) }),
-    validate: ([epoch]) => ({ value: actor.validate(epoch as number) }),
+    validate: async ([epoch]) => ({ value: await actor.validate(epoch as number) }),
     hash: () => ({ value: actor.hash() }),
   };
   return { methods, close: () => actor.close() };

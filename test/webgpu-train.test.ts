@@ -1,0 +1,104 @@
+/**
+ * Training on the WebGPU engine, as users run it: `nbm train --kernel webgpu` in its own process, on the machine's
+ * adapter (SwiftShader, a software Vulkan GPU, on CI: slow, so the model is small). It tracks the native kernel's
+ * run step for step; 1 and 3 WebGPU workers end bitwise equal; `auto` never takes a software adapter; a missing
+ * adapter is one clear line.
+ */
+import { expect } from 'chai';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeNpy } from '@nbm/data';
+import { loadCheckpoint } from '@nbm/checkpoint';
+import { csvRows, runNbm, scratchDir } from './helpers.ts';
+import { REQUIRE_GPU, SWIFTSHADER_ICD } from '../libs/webgpu/test/gpu.ts';
+
+const GPU_ENV = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES ? {} : { VK_ICD_FILENAMES: SWIFTSHADER_ICD };
+
+/** 24 visible units, 4 one-hot classes: a model SwiftShader trains in seconds. */
+function writeData(dir: string): string[] {
+  const n = 240;
+  const x = new Float32Array(n * 4);
+  const y = new Float32Array(n * 24);
+  for (let i = 0; i < n; i++) {
+    x[i * 4 + (i % 4)] = 1;
+    for (let j = 0; j < 24; j++) y[i * 24 + j] = 0.5 + 0.4 * Math.sin(i * 0.37 + j * (1 + (i % 4)));
+  }
+  writeNpy(join(dir, 'x.npy'), x, [n, 4]);
+  writeNpy(join(dir, 'y.npy'), y, [n, 24]);
+  return ['--dataset', 'npy', '--x', join(dir, 'x.npy'), '--y', join(dir, 'y.npy')];
+}
+
+const SMALL = ['--batch-size', '24', '--block-size', '8', '--hidden', '6', '--width', '8', '--gibbs-steps', '4', '--log-every', '1', '--no-pictures', '--quiet', '--lr', '3e-3'];
+
+describe('training on the WebGPU engine (nbm train --kernel webgpu)', function () {
+  this.timeout(300_000);
+  const scratch = scratchDir();
+  let data: string[] = [];
+  before(function () {
+    if (!existsSync(SWIFTSHADER_ICD) && !GPU_ENV.VK_ICD_FILENAMES) {
+      if (REQUIRE_GPU) throw new Error(`${SWIFTSHADER_ICD} is missing: .ci/run installs chromium for it`);
+      console.log(`      skipped: no Vulkan driver here (${SWIFTSHADER_ICD} is missing)`);
+      this.skip();
+    }
+    data = writeData(scratch.dir);
+  });
+  after(() => scratch.remove());
+
+  const train = (args: string[], env: NodeJS.ProcessEnv = GPU_ENV) => runNbm(['train', ...data, ...SMALL, ...args], { env, timeoutMs: 240_000 });
+
+  it('tracks the native kernel for 60 steps (CD within 1e-3 relative, MSE_bias within 1e-4, every step)', async () => {
+    const gpu = join(scratch.dir, 'gpu');
+    const cpu = join(scratch.dir, 'cpu');
+    const a = await train(['--kernel', 'webgpu', '--max-steps', '60', '--out', gpu]);
+    expect(a.code, a.stderr).to.equal(0);
+    const b = await train(['--kernel', 'native', '--max-steps', '60', '--out', cpu]);
+    expect(b.code, b.stderr).to.equal(0);
+    const rows = (dir: string) => csvRows(join(dir, 'metrics.csv')).filter((r) => r.kind === 'train');
+    const [g, n] = [rows(gpu), rows(cpu)];
+    expect(g.length).to.equal(60);
+    g.forEach((r, i) => {
+      const cd = Number(r.cd_loss);
+      const ref = Number(n[i].cd_loss);
+      expect(Math.abs(cd - ref), `step ${r.step} CD`).to.be.at.most(1e-3 * Math.abs(ref));
+      expect(Math.abs(Number(r.mse_bias) - Number(n[i].mse_bias)), `step ${r.step} MSE_bias`).to.be.at.most(1e-4);
+    });
+    const config = JSON.parse(readFileSync(join(gpu, 'config.json'), 'utf8'));
+    expect(config.runtime.kernel.name).to.equal('webgpu');
+    expect(config.runtime.kernel.device).to.be.a('string').and.not.equal('');
+  });
+
+  it('1 and 3 WebGPU workers end bitwise equal (exact sums on the device, uneven shards)', async () => {
+    const one = join(scratch.dir, 'w1');
+    const three = join(scratch.dir, 'w3');
+    for (const [n, out] of [[1, one], [3, three]] as const) {
+      const r = await train(['--kernel', 'webgpu', '--max-steps', '12', '--workers', String(n), '--out', out]);
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    const final = (dir: string) => loadCheckpoint(join(dir, 'checkpoints', JSON.parse(readFileSync(join(dir, 'checkpoints', 'latest.json'), 'utf8')).file));
+    const [a, b] = [await final(one), await final(three)];
+    expect(a.rng.globalStep).to.equal(12);
+    a.params.forEach((p, i) => {
+      expect(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).equals(Buffer.from(b.params[i].data.buffer, b.params[i].data.byteOffset, b.params[i].data.byteLength)), p.name).to.equal(true);
+    });
+  });
+
+  it('auto passes over a software adapter and says so', async () => {
+    const out = join(scratch.dir, 'auto');
+    const r = await train(['--kernel', 'auto', '--max-steps', '1', '--out', out]);
+    expect(r.code, r.stderr).to.equal(0);
+    const kernel = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).runtime.kernel;
+    expect(kernel.name).to.equal('native');
+    expect(kernel.reason).to.match(/passed over webgpu \(its only adapter is a software one/);
+  });
+
+  it('no adapter: one line naming what was looked at, a non-zero exit, and no run directory', async () => {
+    const out = join(scratch.dir, 'none');
+    const r = await train(['--kernel', 'webgpu', '--max-steps', '1', '--out', out], { VK_ICD_FILENAMES: join(scratch.dir, 'no-such-icd.json') });
+    expect(r.code).to.not.equal(0);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('nbm train:'));
+    expect(lines, r.stderr).to.have.length(1);
+    expect(lines[0]).to.match(/--kernel webgpu: .*not available: no Vulkan GPU driver \(.*no-such-icd\.json \(missing\)/);
+    expect(r.stderr).to.not.match(/\n\s+at /);
+    expect(existsSync(out) ? readdirSync(out) : []).to.deep.equal([]);
+  });
+});
