@@ -1,9 +1,12 @@
 /**
  * The NBM training step at the paper configuration (nx 10, ny 784, nh 64, width 32, B 128, k 32, Gaussian
- * MNIST): nbm's native kernel, the tfjs engine on wasm, and PyTorch (bench/torch_step.py, when `import torch`
- * works in /usr/bin/python3) side by side in one run, with medians, ratios and a breakdown by phase.
+ * MNIST): nbm's native kernel, the tfjs engine on wasm, the WebGPU engine (where a hardware adapter is present, or
+ * with --webgpu on any adapter, SwiftShader included), and PyTorch (bench/torch_step.py, when `import torch` works
+ * in /usr/bin/python3) side by side in one run, with medians, ratios and a breakdown by phase. The WebGPU line also
+ * gives the device traffic of one step: dispatches, uploads and readbacks (counts that do not depend on the GPU).
  *
  *   node --import tsx bench/step.ts [--steps 15] [--threads N] [--blocks 8] [--no-torch] [--no-tfjs]
+ *                                   [--webgpu] [--no-webgpu] [--device N]
  *
  * Timings on shared machines are noisy: compare the numbers of one run, not across runs.
  */
@@ -15,7 +18,9 @@ import { adamwStep, initAdamW, initParameters, type AdamWConfig, type ExampleBlo
 import { Stream, fillNormal } from '@nbm/random';
 import { chooseExponent } from '@nbm/collective';
 import { loadNativeKernel, type NativeKernel } from '@nbm/kernels';
-import { blockMaxAbs, fixedExponents, fixedSum, gradientLayout, meanFromFixed } from '@nbm/train';
+import { blockMaxAbs, fixedExponents, fixedSum, gradientLayout, jsOps, meanFromFixed, nativeOps } from '@nbm/train';
+import { WEBGPU_ENGINE } from '@nbm/webgpu';
+import { benchWebgpu, type WebgpuStepResult } from './webgpu-step.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
   } else {
     console.log(`native kernel: skipped (${status.reason})`);
   }
+  const webgpu = await runWebgpu(batch, status.ok ? nativeOps(status.kernel, THREADS) : jsOps);
   const torchRuns = flag('no-torch') ? 'skipped: --no-torch' : benchTorch();
   const torch = typeof torchRuns === 'string' ? torchRuns : torchRuns.best;
   const tfjs = flag('no-tfjs') ? 'skipped: --no-tfjs' : await benchTfjs(batch);
@@ -264,6 +270,8 @@ async function main(): Promise<void> {
       rows.push([`${kt}: gradient only, 1 block of ${B}`, ms(native1.gradient), ratio(native1.gradient)]);
     }
   }
+  if (typeof webgpu === 'string') rows.push(['WebGPU engine', webgpu, '-']);
+  else rows.push([`WebGPU on ${webgpu.adapter}${webgpu.software ? ' (software)' : ''}: whole step, ${NBLOCKS} blocks`, ms(webgpu.step), ratio(webgpu.step)]);
   rows.push(['tfjs engine, wasm backend: gradient only, 1 block', typeof tfjs === 'number' ? ms(tfjs) : tfjs, typeof tfjs === 'number' ? ratio(tfjs) : '-']);
   if (typeof torchRuns === 'string') rows.push(['PyTorch', torchRuns, '-']);
   else
@@ -290,6 +298,10 @@ async function main(): Promise<void> {
     const torchCpu = Math.min(...torchRuns.runs.map((r) => median(r.cpu_ms)));
     console.log(`CPU time per whole step (ms, all threads): native ${NBLOCKS} blocks ${ms(native.cpu)}${native1 ? `, native 1 block ${ms(native1.cpu)}` : ''}; ${cpuLine}; ratio ${(torchCpu / native.cpu).toFixed(1)}× (${NBLOCKS} blocks)`);
   }
+  if (typeof webgpu !== 'string') {
+    const t = webgpu.perStep;
+    console.log(`WebGPU device traffic per step: ${t.dispatches} dispatches, ${t.uploads} uploads (${(t.uploadBytes / 1e6).toFixed(2)} MB), ${t.readbacks} readbacks (${(t.readbackBytes / 1e6).toFixed(2)} MB)`);
+  }
   const js = benchJsParts();
   console.log(`the same in JavaScript: exact reduce of ${NBLOCKS} blocks (@nbm/train) ${ms(js.reduce)} ms; AdamW (@nbm/model) ${ms(js.adamw)} ms; data noise (fillNormal, 128 × 784) ${ms(js.noise)} ms`);
 
@@ -300,9 +312,23 @@ async function main(): Promise<void> {
       parts.push(`PyTorch (${torch.threads} thread${torch.threads > 1 ? 's' : ''}) ${ms(torchSample)} ms (${Math.round((1000 / torchSample) * 1000)} samples/s)`);
     }
     if (nativeSample !== undefined && torchSample !== undefined) parts.push(`ratio ${(torchSample / nativeSample).toFixed(1)}×`);
+    if (typeof webgpu !== 'string') parts.push(`WebGPU ${ms(webgpu.sample)} ms${torchSample !== undefined ? ` (PyTorch/WebGPU ${(torchSample / webgpu.sample).toFixed(1)}×)` : ''}`);
     console.log(`\nsample 1000 rows, k ${K}: ${parts.join('; ')}`);
   }
   console.log(`machine load average at end: ${loadavg()[0].toFixed(2)}`);
+}
+
+/**
+ * The WebGPU step where the registry's probe finds a hardware adapter, or on any adapter with --webgpu; a string
+ * says why not.
+ */
+async function runWebgpu(batch: ReturnType<typeof mnistBatch>, ops: Parameters<typeof benchWebgpu>[8]): Promise<WebgpuStepResult | string> {
+  if (flag('no-webgpu')) return 'skipped: --no-webgpu';
+  const probe = await WEBGPU_ENGINE.probe();
+  if (!probe.available) return `skipped: ${probe.reason}`;
+  if (probe.auto === false && !flag('webgpu')) return `skipped: ${probe.autoRefusal} (--webgpu runs it anyway)`;
+  const y = Float32Array.from(batch.pixels, (p) => 2 * p - 1);
+  return benchWebgpu(config, batch.x, y, B, K, NBLOCKS, flag('webgpu') && probe.auto === false ? 3 : STEPS, option('device', 0), ops, adamw);
 }
 
 await main();
