@@ -6,7 +6,10 @@
  * gives the device traffic of one step: dispatches, uploads and readbacks (counts that do not depend on the GPU).
  *
  *   node --import tsx bench/step.ts [--steps 15] [--threads N] [--blocks 8] [--no-torch] [--no-tfjs]
- *                                   [--webgpu] [--no-webgpu] [--device N]
+ *                                   [--webgpu] [--no-webgpu] [--device N] [--torch-json FILE]
+ *
+ * --torch-json FILE takes the PyTorch baseline from a bench/torch_step.py result (e.g. its --device cuda run on a
+ * GPU host, see bench/gpu-host/) instead of running PyTorch on this machine's CPU.
  *
  * Timings on shared machines are noisy: compare the numbers of one run, not across runs.
  */
@@ -196,6 +199,8 @@ async function benchTfjs(batch: ReturnType<typeof mnistBatch>): Promise<number |
 
 interface TorchResult {
   torch: string;
+  /** 'cpu' or the CUDA device's name */
+  device?: string;
   threads: number;
   median_step_ms: number;
   cpu_ms: number[];
@@ -222,6 +227,15 @@ function runTorch(threads: number, sampleRows: number): TorchResult | string {
  * which can only make our ratio smaller.
  */
 function benchTorch(): { best: TorchResult; runs: TorchResult[] } | string {
+  const i = args.indexOf('--torch-json');
+  if (i >= 0) {
+    try {
+      const r = JSON.parse(readFileSync(args[i + 1], 'utf8')) as TorchResult;
+      return { best: r, runs: [r] };
+    } catch (e) {
+      return `skipped: --torch-json ${args[i + 1]}: ${(e as Error).message.split('\n')[0]}`;
+    }
+  }
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     return 'skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)';
@@ -276,7 +290,7 @@ async function main(): Promise<void> {
   if (typeof torchRuns === 'string') rows.push(['PyTorch', torchRuns, '-']);
   else
     for (const r of torchRuns.runs)
-      rows.push([`PyTorch ${r.torch}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: whole step${r === torchRuns.best ? ' (baseline)' : ''}`, ms(r.median_step_ms), ratio(r.median_step_ms)]);
+      rows.push([`PyTorch ${r.torch}, ${r.device && r.device !== 'cpu' ? r.device : `${r.threads} thread${r.threads > 1 ? 's' : ''}`}: whole step${r === torchRuns.best ? ' (baseline)' : ''}`, ms(r.median_step_ms), ratio(r.median_step_ms)]);
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'engine'.padEnd(w)}  ${'ms/step'.padStart(9)}  PyTorch/ours`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padStart(9)}  ${c}`);

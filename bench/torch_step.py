@@ -7,7 +7,8 @@ backward, and AdamW with one parameter group per network. Prints one JSON object
   {"torch": version, "threads": n, "step_ms": [...], "cpu_ms": [...] (process CPU time per step, all threads),
    "phases_ms": {phase: [...]}, "sample_ms": [...], "median_step_ms": m}
 
-Usage: /usr/bin/python3 bench/torch_step.py [--steps N] [--threads T] [--mnist DIR] [--sample-rows M]
+Usage: /usr/bin/python3 bench/torch_step.py [--steps N] [--threads T] [--mnist DIR] [--sample-rows M] [--device cuda]
+(--device cuda: on the GPU, with torch.cuda.synchronize() before every clock reading, so phases are the GPU's.)
 """
 import argparse
 import json
@@ -108,11 +109,19 @@ def main():
     ap.add_argument("--k", type=int, default=32)
     ap.add_argument("--visible", default="gaussian")
     ap.add_argument("--sample-rows", type=int, default=1000)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def clock():
+        sync()
+        return time.perf_counter()
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     nx, ny, nh, width = 10, 784, 64, 32
-    model = NBM(nx, ny, nh, width, args.visible)
+    model = NBM(nx, ny, nh, width, args.visible).to(device)
     lr = 5e-4 if args.visible == "gaussian" else 1e-2
     opt = torch.optim.AdamW(
         [
@@ -122,29 +131,29 @@ def main():
         ],
         lr=lr,
     )
-    x, pixels = batch(args, ny, nx)
+    x, pixels = (t.to(device) for t in batch(args, ny, nx))
     phases = {"data": [], "networks": [], "chain": [], "energies": [], "backprop": [], "optimiser": []}
     steps = []
     cpu = []
     for step in range(args.steps + 2):  # two warm-up steps
         c0 = time.process_time()
-        t0 = time.perf_counter()
+        t0 = clock()
         if args.visible == "gaussian":
             y = 2.0 * pixels - 1.0 + 1e-3 * torch.randn_like(pixels)
         else:
             y = 2.0 * torch.bernoulli(pixels.clamp(1e-3, 1 - 1e-3)) - 1.0
-        t1 = time.perf_counter()
+        t1 = clock()
         mu, precision, weights = model.conditionals(x)
-        t2 = time.perf_counter()
+        t2 = clock()
         y_model = model.chain(mu, precision, weights, args.k)
-        t3 = time.perf_counter()
+        t3 = clock()
         loss = (model.free_energy(y, mu, precision, weights) - model.free_energy(y_model, mu, precision, weights)).mean()
-        t4 = time.perf_counter()
+        t4 = clock()
         opt.zero_grad()
         loss.backward()
-        t5 = time.perf_counter()
+        t5 = clock()
         opt.step()
-        t6 = time.perf_counter()
+        t6 = clock()
         if step >= 2:
             for name, a, b in [("data", t0, t1), ("networks", t1, t2), ("chain", t2, t3), ("energies", t3, t4), ("backprop", t4, t5), ("optimiser", t5, t6)]:
                 phases[name].append((b - a) * 1e3)
@@ -152,15 +161,16 @@ def main():
             cpu.append((time.process_time() - c0) * 1e3)
     sample = []
     if args.sample_rows > 0:
-        xs = torch.nn.functional.one_hot(torch.arange(args.sample_rows) % nx, nx).float()
+        xs = torch.nn.functional.one_hot(torch.arange(args.sample_rows) % nx, nx).float().to(device)
         with torch.no_grad():
             for _ in range(3):
-                t0 = time.perf_counter()
+                t0 = clock()
                 mu, precision, weights = model.conditionals(xs)
                 model.chain(mu, precision, weights, args.k)
-                sample.append((time.perf_counter() - t0) * 1e3)
+                sample.append((clock() - t0) * 1e3)
     print(json.dumps({
         "torch": torch.__version__,
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "threads": torch.get_num_threads(),
         "step_ms": steps,
         "cpu_ms": cpu,
