@@ -10,7 +10,8 @@ import { GpuUnavailableError, describeVulkanSetup, openGpu, vulkanSetup } from '
 export const WEBGPU_ENGINE: EngineEntry = {
   name: 'webgpu',
   title: 'the WebGPU engine',
-  tasks: ['train', 'sample'],
+  // the engine samples too (WebgpuEngine.sample), but `nbm sample` does not drive it yet
+  tasks: ['train'],
   priority: 20,
   async probe() {
     const setup = vulkanSetup();
