@@ -46,16 +46,16 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
 
   const train = (args: string[], env: NodeJS.ProcessEnv = GPU_ENV) => runNbm(['train', ...data, ...SMALL, ...args], { env, timeoutMs: 240_000 });
 
-  it('tracks the native kernel for 60 steps (CD within 1e-3 relative, MSE_bias within 1e-4, every step)', async () => {
+  it('tracks the native kernel for 40 steps (CD within 1e-3 relative, MSE_bias within 1e-4, every step)', async () => {
     const gpu = join(scratch.dir, 'gpu');
     const cpu = join(scratch.dir, 'cpu');
-    const a = await train(['--kernel', 'webgpu', '--max-steps', '60', '--out', gpu]);
+    const a = await train(['--kernel', 'webgpu', '--max-steps', '40', '--out', gpu]);
     expect(a.code, a.stderr).to.equal(0);
-    const b = await train(['--kernel', 'native', '--max-steps', '60', '--out', cpu]);
+    const b = await train(['--kernel', 'native', '--max-steps', '40', '--out', cpu]);
     expect(b.code, b.stderr).to.equal(0);
     const rows = (dir: string) => csvRows(join(dir, 'metrics.csv')).filter((r) => r.kind === 'train');
     const [g, n] = [rows(gpu), rows(cpu)];
-    expect(g.length).to.equal(60);
+    expect(g.length).to.equal(40);
     g.forEach((r, i) => {
       const cd = Number(r.cd_loss);
       const ref = Number(n[i].cd_loss);
@@ -71,15 +71,32 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
     const one = join(scratch.dir, 'w1');
     const three = join(scratch.dir, 'w3');
     for (const [n, out] of [[1, one], [3, three]] as const) {
-      const r = await train(['--kernel', 'webgpu', '--max-steps', '12', '--workers', String(n), '--out', out]);
+      const r = await train(['--kernel', 'webgpu', '--max-steps', '8', '--workers', String(n), '--out', out]);
       expect(r.code, r.stderr).to.equal(0);
     }
     const final = (dir: string) => loadCheckpoint(join(dir, 'checkpoints', JSON.parse(readFileSync(join(dir, 'checkpoints', 'latest.json'), 'utf8')).file));
     const [a, b] = [await final(one), await final(three)];
-    expect(a.rng.globalStep).to.equal(12);
+    expect(a.rng.globalStep).to.equal(8);
     a.params.forEach((p, i) => {
       expect(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).equals(Buffer.from(b.params[i].data.buffer, b.params[i].data.byteOffset, b.params[i].data.byteLength)), p.name).to.equal(true);
     });
+  });
+
+  it('nbm sample --backend webgpu: byte-identical on 1 process and 2 workers, and the adapter recorded', async () => {
+    const run = join(scratch.dir, 'gpu'); // the 40-step run above
+    const request = ['--checkpoint', run, '--classes', '0-3', '--per-class', '5', '--gibbs-steps', '4', '--seed', '7', '--block-size', '8', '--backend', 'webgpu', '--no-pictures', '--quiet'];
+    const outs: string[] = [];
+    for (const [name, extra] of [['s-local', ['--chunk', '16']], ['s-w2', ['--workers', '2', '--chunk', '8']]] as const) {
+      const out = join(scratch.dir, name);
+      const r = await runNbm(['sample', ...request, '--out', out, ...extra], { env: GPU_ENV, timeoutMs: 120_000 });
+      expect(r.code, r.stderr).to.equal(0);
+      outs.push(out);
+    }
+    const [a, b] = outs.map((o) => readFileSync(join(o, 'samples.npy')));
+    expect(a.length).to.be.greaterThan(20 * 24 * 4);
+    expect(a.equals(b)).to.equal(true);
+    const meta = JSON.parse(readFileSync(join(outs[0], 'sample.json'), 'utf8'));
+    expect(meta.request.backend).to.equal('webgpu');
   });
 
   it('auto passes over a software adapter and says so', async () => {

@@ -6,6 +6,7 @@ import { InsecureEndpointError, KeyFileError, RegistrationRefusedError } from '@
 import { SampleError } from '@nbm/sample';
 import { SchedulerError, SpaceError, SweepDirError, SweepError } from '@nbm/sweep';
 import { ConfigError, TrainingDivergedError } from '@nbm/train';
+import { GpuDeviceLostError, GpuLimitError, GpuUnavailableError } from '@nbm/webgpu';
 
 /** A user error: printed as one line without a stack trace, exit code 2. */
 export class UsageError extends Error {
@@ -15,11 +16,14 @@ export class UsageError extends Error {
   }
 }
 
-/** Errors a user causes (flags, files, directories, keys, addresses, checkpoints): one line, never a stack. */
+/**
+ * Errors a user causes (flags, files, directories, keys, addresses, checkpoints) or meets (no GPU, a GPU too small
+ * or lost): one line, never a stack.
+ */
 const USER_ERRORS = [
   UsageError, ConfigError, DataFileError, CheckpointError, EvalError, SampleError, SpaceError, SchedulerError, SweepError,
   SweepDirError, LockedError, InfraOptionError, KeyFileError, InsecureEndpointError, RegistrationRefusedError,
-  TrainingDivergedError,
+  TrainingDivergedError, GpuUnavailableError, GpuLimitError, GpuDeviceLostError,
 ];
 
 /** A file-system error on a path the user named (ENOENT, EACCES, …): also the user's to fix. */

@@ -242,7 +242,12 @@ export function k8sManifests(options: K8sOptions): K8sObject[] {
               // the pod's one GPU is device 0 inside it; other workers reach this one's ring socket at the pod IP
               '--device', '0', '--advertise', '$(POD_IP)', ...o.workerArgs,
             ],
-            env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+            env: [
+              { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              // `graphics` makes the NVIDIA container toolkit mount the driver's Vulkan manifest and libraries: the
+              // WebGPU engine (--kernel webgpu) reaches the GPU through Vulkan, not CUDA
+              { name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,utility,graphics' },
+            ],
             resources: {
               requests: { cpu: o.workerResources.cpu, memory: o.workerResources.memory, 'nvidia.com/gpu': '1' },
               limits: { cpu: double(o.workerResources.cpu), memory: o.workerResources.memory, 'nvidia.com/gpu': '1' },

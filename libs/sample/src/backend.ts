@@ -1,18 +1,36 @@
 import { selectBackend, type BackendRequest } from '@nbm/backend';
-import { defaultThreads, requireNativeKernel, type NativeKernel } from '@nbm/kernels';
-import { EngineUnavailableError, resolveEngine } from '@nbm/model';
+import { defaultThreads, requireNativeKernel } from '@nbm/kernels';
+import { EngineUnavailableError, resolveEngine, type ModelConfig, type Parameters } from '@nbm/model';
+import { GpuLimitError, GpuUnavailableError, createWebgpuEngine, openGpu, type WebgpuEngine } from '@nbm/webgpu';
 import { SampleError } from './errors.ts';
 
-/** What `--backend` may ask for when sampling: a tfjs backend, or the native CPU kernel. */
-export type SampleBackendRequest = BackendRequest | 'native';
+/** What `--backend` may ask for when sampling: a tfjs backend, the native CPU kernel or the WebGPU engine. */
+export type SampleBackendRequest = BackendRequest | 'native' | 'webgpu';
+
+/**
+ * Runs k-step chains from μ(x) outside tfjs: x (m, nx), index (m,) the global sample index keying each chain's
+ * draws; returns (m, ny).
+ */
+export type ChainRunner = (
+  params: Parameters,
+  x: Float32Array,
+  index: Uint32Array,
+  key: { readonly seed: number; readonly step: number },
+  gibbsSteps: number,
+  denoise: boolean,
+  streams: { readonly hidden: number; readonly visible: number },
+) => Float32Array | Promise<Float32Array>;
 
 /** The backend samples are drawn on, and why. */
 export interface SampleBackend {
   readonly name: string;
   readonly reason: string;
-  /** set when the chains run in the native CPU kernel */
-  readonly kernel?: NativeKernel;
-  readonly threads?: number;
+  /** what besides the name decides the bits: the WebGPU adapter kind (vendor/architecture/device) */
+  readonly device?: string;
+  /** set when the chains run outside tfjs (native kernel, WebGPU): the runner for a model, built once per model */
+  readonly chains?: (model: ModelConfig) => Promise<ChainRunner>;
+  /** releases what the backend holds (a GPU device) */
+  close?(): void;
 }
 
 /**
@@ -24,7 +42,7 @@ export interface SampleBackend {
  * @throws SampleError when the requested engine or backend is not available here
  */
 export async function activateSampleBackend(request: SampleBackendRequest): Promise<SampleBackend> {
-  if (request === 'native' || request === 'auto') {
+  if (request === 'native' || request === 'webgpu' || request === 'auto') {
     const decision = await resolveEngine(request, 'sample', '--backend').catch((e: unknown) => {
       throw e instanceof EngineUnavailableError ? new SampleError(e.message) : e;
     });
@@ -33,11 +51,16 @@ export async function activateSampleBackend(request: SampleBackendRequest): Prom
       const threads = defaultThreads();
       // the pictures' forward pass (μ, P, W per class) still runs on tfjs: give it a backend
       await selectBackend('wasm');
-      return { name: 'native', reason: `${decision.reason}, ${threads} threads`, kernel, threads };
+      const run = (model: ModelConfig): ChainRunner => (params, x, index, key, k, denoise, streams) => kernel.sample(model, params, x, index, key, k, denoise, streams, { threads });
+      return { name: 'native', reason: `${decision.reason}, ${threads} threads`, chains: async (model) => run(model) };
+    }
+    if (decision.name === 'webgpu') {
+      await selectBackend('wasm');
+      return webgpuBackend(decision.reason);
     }
   }
-  // an explicit `native` ends above: the registry either chose it or said why not
-  if (request !== 'auto' && request !== 'native') {
+  // an explicit `native` or `webgpu` ends above: the registry either chose it or said why not
+  if (request !== 'auto' && request !== 'native' && request !== 'webgpu') {
     const c = await selectBackend(request);
     return { name: c.name, reason: c.reason };
   }
@@ -49,4 +72,33 @@ export async function activateSampleBackend(request: SampleBackendRequest): Prom
     const why = (e as Error).message.replace(/^--backend tensorflow: /, '').split('. ')[0];
     return { name: c.name, reason: `auto: wasm, since neither the native kernel nor tensorflow is available (${why}); chosen without a timing probe, so the same request always gives the same bits` };
   }
+}
+
+/** The WebGPU engine on adapter 0 (a worker shows each process its GPU, see `nbm worker --device`). */
+async function webgpuBackend(reason: string): Promise<SampleBackend> {
+  const gpu = await openGpu({ allowSoftware: true }).catch((e: unknown) => {
+    throw e instanceof GpuUnavailableError ? new SampleError(`--backend webgpu: ${e.message}`) : e;
+  });
+  const engines = new Map<string, Promise<WebgpuEngine>>();
+  const a = gpu.adapter;
+  return {
+    name: 'webgpu',
+    reason: `${reason}; ${a.description}`,
+    device: `${a.vendor}/${a.architecture}/${a.deviceName}`,
+    chains: async (model) => {
+      const key = JSON.stringify(model);
+      if (!engines.has(key)) {
+        engines.set(key, createWebgpuEngine(model, gpu).catch((e: unknown) => {
+          throw e instanceof GpuLimitError ? new SampleError(`--backend webgpu: ${e.message}`) : e;
+        }));
+      }
+      const engine = await engines.get(key)!;
+      return (params, x, index, key2, k, denoise, streams) => engine.sample(params, x, index, key2, k, denoise, streams);
+    },
+    close() {
+      for (const e of engines.values()) void e.then((engine) => engine.dispose(), () => undefined);
+      engines.clear();
+      gpu.close();
+    },
+  };
 }

@@ -1,6 +1,6 @@
-import type { NativeKernel } from '@nbm/kernels';
 import { sampleModel, type ChainStreams, type ModelConfig, type Parameters } from '@nbm/model';
 import { Stream } from '@nbm/random';
+import type { ChainRunner } from './backend.ts';
 
 /** What, besides the model and the contexts, decides a sample's bits. */
 export interface DrawSettings {
@@ -30,8 +30,8 @@ export function sampleStreams(seed: number): ChainStreams {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Draws the samples of global rows [first, first + m), block by block, on the active tfjs backend, or in the
- * native kernel when `native` is given (each chain there depends on its own row alone).
+ * Draws the samples of global rows [first, first + m), block by block, on the active tfjs backend, or with
+ * `chains` (the native kernel, the WebGPU engine: each chain there depends on its own row alone).
  * `first` must start a block; the range may end inside one only where the job ends (the last, short block).
  * Between blocks it yields to the event loop and honours `signal`.
  * @param x (m, nx) the contexts of those rows
@@ -44,7 +44,7 @@ export async function sampleRange(
   first: number,
   settings: DrawSettings,
   signal?: AbortSignal,
-  native?: { readonly kernel: NativeKernel; readonly threads: number },
+  chains?: ChainRunner,
 ): Promise<Float32Array> {
   const { blockSize, gibbsSteps, denoise } = settings;
   if (x.length % model.nx !== 0) throw new RangeError(`sampleRange: ${x.length} context values are not whole rows of nx = ${model.nx}`);
@@ -59,8 +59,8 @@ export async function sampleRange(
     const index = new Uint32Array(n);
     for (let i = 0; i < n; i++) index[i] = first + r + i;
     const xs = x.subarray(r * model.nx, (r + n) * model.nx);
-    const y = native
-      ? native.kernel.sample(model, params, xs, index, { seed: streams.seed, step: streams.counter }, gibbsSteps, denoise, { hidden: streams.hiddenStream, visible: streams.visibleStream }, { threads: native.threads })
+    const y = chains
+      ? await chains(params, xs, index, { seed: streams.seed, step: streams.counter }, gibbsSteps, denoise, { hidden: streams.hiddenStream, visible: streams.visibleStream })
       : sampleModel(model, params, xs, index, streams, gibbsSteps, denoise);
     out.set(y, r * model.ny);
     await yieldToLoop();

@@ -23,10 +23,10 @@ export interface Sampler {
 /** Sampling in this process: one worker that runs the chunks here, on the requested backend. */
 export async function startLocal(m: SamplerModel, backend: SampleBackendRequest): Promise<Sampler> {
   const choice = await activateSampleBackend(backend);
-  const native = choice.kernel ? { kernel: choice.kernel, threads: choice.threads ?? 1 } : undefined;
+  const chains = await choice.chains?.(m.model);
   const worker: ChunkWorker = {
     name: 'local',
-    run: (chunk, x) => sampleRange(m.model, m.params, x, chunk.first, m.settings, undefined, native),
+    run: (chunk, x) => sampleRange(m.model, m.params, x, chunk.first, m.settings, undefined, chains),
   };
-  return { workers: [worker], backend: choice, close: async () => {} };
+  return { workers: [worker], backend: choice, close: async () => choice.close?.() };
 }

@@ -129,8 +129,8 @@ export async function startPool(o: PoolOptions, m: SamplerModel, backend: Sample
       coordinator.call(h.id, 'sampleLoad', [{ job, model: m.model, hash: m.hash, settings: m.settings, backend: request } satisfies SampleLoad], tensors, { timeoutMs: 300_000 });
     const first = (await load(handles[0], backend)).value as SampleLoaded;
     const rest = (await Promise.all(handles.slice(1).map((h) => load(h, first.backend as SampleBackendRequest)))).map((r) => r.value as SampleLoaded);
-    const odd = rest.find((r) => r.backend !== first.backend);
-    if (odd) throw new Error(`workers disagree on the backend (${first.backend} and ${odd.backend}): their samples would differ`);
+    const odd = rest.find((r) => r.backend !== first.backend || r.device !== first.device);
+    if (odd) throw new Error(`workers disagree on the backend (${first.backend}${first.device ? ` on ${first.device}` : ''} and ${odd.backend}${odd.device ? ` on ${odd.device}` : ''}): their samples would differ`);
     log(`sampling on ${handles.length} worker(s): ${handles.map(describeWorker).join(', ')}; backend ${first.backend} (${first.reason})`);
     const chunkTimeoutMs = o.chunkTimeoutMs ?? 30 * 60_000;
     return {

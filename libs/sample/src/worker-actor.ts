@@ -4,7 +4,7 @@
  */
 import { parameterSpecs, sizeOf, type ModelConfig, type Parameters } from '@nbm/model';
 import type { ActorMethod, CallContext, TypedArray } from '@nbm/runtime';
-import { activateSampleBackend, type SampleBackend, type SampleBackendRequest } from './backend.ts';
+import { activateSampleBackend, type ChainRunner, type SampleBackend, type SampleBackendRequest } from './backend.ts';
 import { parametersHash } from './checkpoint.ts';
 import { sampleRange, type DrawSettings } from './compute.ts';
 
@@ -24,6 +24,8 @@ export interface SampleLoad {
 export interface SampleLoaded {
   readonly backend: string;
   readonly reason: string;
+  /** the WebGPU adapter kind, where the backend is `webgpu`: it decides the bits too */
+  readonly device?: string;
 }
 
 /** Arguments of `sampleChunk`; the contexts travel as tensor `x`: (count, nx). It answers tensor `y`: (count, ny). */
@@ -55,28 +57,29 @@ export function parameterTensorsOf(params: Parameters): Record<string, Float32Ar
 }
 
 class SamplingActor {
-  private loaded?: { load: SampleLoad; params: Parameters; backend: SampleBackend };
+  private loaded?: { load: SampleLoad; params: Parameters; backend: SampleBackend; chains?: ChainRunner };
 
   async load(load: SampleLoad, tensors: Record<string, TypedArray>): Promise<SampleLoaded> {
     const params = receiveParameters(load, tensors);
+    this.unload();
     const backend = await activateSampleBackend(load.backend);
-    this.loaded = { load, params, backend };
-    return { backend: backend.name, reason: backend.reason };
+    this.loaded = { load, params, backend, chains: await backend.chains?.(load.model) };
+    return { backend: backend.name, reason: backend.reason, ...(backend.device ? { device: backend.device } : {}) };
   }
 
   async chunk(call: SampleChunkCall, tensors: Record<string, TypedArray>, signal: AbortSignal): Promise<Float32Array> {
     if (!this.loaded) throw new Error('sampleChunk before sampleLoad');
-    const { load, params, backend } = this.loaded;
+    const { load, params, chains } = this.loaded;
     if (call.job !== load.job) throw new Error(`sampleChunk for job ${call.job}, but job ${load.job} is loaded`);
     const x = tensors.x;
     if (!(x instanceof Float32Array) || x.length !== call.count * load.model.nx) {
       throw new Error(`sampleChunk: tensor x must be float32 (count, nx) = (${call.count}, ${load.model.nx})`);
     }
-    const native = backend.kernel ? { kernel: backend.kernel, threads: backend.threads ?? 1 } : undefined;
-    return sampleRange(load.model, params, x, call.first, load.settings, signal, native);
+    return sampleRange(load.model, params, x, call.first, load.settings, signal, chains);
   }
 
   unload(): void {
+    this.loaded?.backend.close?.();
     this.loaded = undefined;
   }
 }

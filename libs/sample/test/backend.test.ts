@@ -7,7 +7,7 @@ describe('activateSampleBackend', () => {
     const b = await activateSampleBackend('auto');
     expect(a.name).to.equal(b.name);
     expect(['native', 'tensorflow', 'wasm']).to.include(a.name);
-    if (a.name === 'native') expect(a.kernel).to.not.equal(undefined);
+    if (a.name === 'native') expect(a.chains).to.not.equal(undefined);
     if (a.name === 'wasm') expect(a.reason).to.match(/tensorflow is not available .*without a timing probe/);
   });
 

@@ -27,7 +27,7 @@ export function yieldingExecutor(o: YieldingOptions = {}): ExecutorFactory {
     o.signal?.throwIfAborted();
     o.onTick?.();
   };
-  return async (p, state, log) => {
+  const factory: ExecutorFactory = async (p, state, log) => {
     const ex = await inner(p, state, log);
     const wrapped: StepExecutor = {
       kind: ex.kind,
@@ -44,4 +44,6 @@ export function yieldingExecutor(o: YieldingOptions = {}): ExecutorFactory {
     };
     return wrapped;
   };
+  // the wrapped executor computes where the inner one does
+  return Object.assign(factory, { remote: inner.remote });
 }

@@ -65,10 +65,15 @@ export interface Prepared {
   readonly train: Dataset;
   readonly val: Dataset;
   readonly backend: BackendChoice;
-  readonly engine: EngineChoice;
+  /** the engine this process computes with; none on a coordinator whose workers compute (each chooses its own) */
+  readonly engine?: EngineChoice;
 }
 
-export async function prepare(config: TrainConfig): Promise<Prepared> {
+/**
+ * Loads the data and, unless `engine` is false (a coordinator of remote workers: it computes nothing, and may have
+ * no GPU of its own), builds the engine.
+ */
+export async function prepare(config: TrainConfig, options: { readonly engine?: boolean } = {}): Promise<Prepared> {
   validateConfig(config);
   const spec = { name: config.dataset, x: config.x, y: config.y, seed: config.seed } as const;
   const train = firstRows(loadDataset({ ...spec, split: 'train' }), config.trainExamples);
@@ -76,7 +81,7 @@ export async function prepare(config: TrainConfig): Promise<Prepared> {
   if (train.count === 0) throw new ConfigError(`the ${config.dataset} training split is empty: check the data files or --train-examples`);
   const model = modelConfigOf(config, train.nx, train.ny);
   const backend = await selectBackend(config.backend);
-  const engine = await chooseEngine(model, config.kernel, config.threads, config.device ?? 0);
+  const engine = options.engine === false ? undefined : await chooseEngine(model, config.kernel, config.threads, config.device ?? 0);
   return { config, model, train, val, backend, engine };
 }
 
@@ -88,7 +93,9 @@ export function runRecord(p: Prepared): object {
       model: { ...p.model, parameters: parameterCount(p.model) },
       data: { train: p.train.count, val: p.val.count, description: p.train.description },
       backend: { name: p.backend.name, reason: p.backend.reason },
-      kernel: { name: p.engine.kind, engine: p.engine.engine.name, reason: p.engine.reason, ...(p.engine.device ? { device: p.engine.device } : {}) },
+      kernel: p.engine
+        ? { name: p.engine.kind, engine: p.engine.engine.name, reason: p.engine.reason, ...(p.engine.device ? { device: p.engine.device } : {}) }
+        : { name: p.config.kernel, reason: ON_WORKERS },
       createdAt: new Date().toISOString(),
     },
   };
@@ -99,14 +106,25 @@ function totalSteps(cfg: TrainConfig, perEpoch: number): number {
   return cfg.maxSteps > 0 ? (cfg.epochs > 0 ? Math.min(cfg.maxSteps, byEpochs) : cfg.maxSteps) : byEpochs;
 }
 
-/** Starts the executor that runs the steps: this process, or a pool of workers (cluster/). */
-export type ExecutorFactory = (p: Prepared, state: TrainState, log: (line: string) => void) => Promise<StepExecutor>;
+const ON_WORKERS = 'computed on the workers: each chooses its engine for --kernel and the run admits only workers whose engine and device agree';
 
-export const localExecutor: ExecutorFactory = async (p, state) => new LocalExecutor(p.config, p.model, p.engine.engine, p.engine.ops, p.train, p.val, state);
+/**
+ * Starts the executor that runs the steps: this process, or a pool of workers (cluster/), which `remote` marks:
+ * then this process builds no engine.
+ */
+export type ExecutorFactory = ((p: Prepared, state: TrainState, log: (line: string) => void) => Promise<StepExecutor>) & { readonly remote?: boolean };
+
+/** The engine of a process that computes (a local run, a worker). */
+export function engineOf(p: Prepared): EngineChoice {
+  if (!p.engine) throw new Error('this run was prepared without an engine (its workers compute)');
+  return p.engine;
+}
+
+export const localExecutor: ExecutorFactory = async (p, state) => new LocalExecutor(p.config, p.model, engineOf(p).engine, engineOf(p).ops, p.train, p.val, state);
 
 /** Trains `opts.config` (or resumes it) as the one writer of its run directory. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const p = await prepare(opts.config);
+  const p = await prepare(opts.config, { engine: !opts.executor?.remote });
   const lock = await lockRunDir(p.config.out);
   try {
     return await trainLocked(opts, p, lock);
@@ -133,7 +151,7 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     state = initialState(cfg, model);
   }
   progress.log(`backend: ${p.backend.name} (${p.backend.reason})`);
-  progress.log(`kernel: ${p.engine.kind} (${p.engine.reason})`);
+  progress.log(p.engine ? `kernel: ${p.engine.kind} (${p.engine.reason})` : `kernel: ${p.config.kernel}, ${ON_WORKERS}`);
 
   const perEpoch = batchesPerEpoch(data.count, cfg.batchSize);
   const total = totalSteps(cfg, perEpoch);
@@ -246,7 +264,7 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     }
     if (pos.stepInEpoch > 0) await endInsideEpoch();
     const final = await executor.snapshot(pos);
-    return { dir, state: final, lastTrain, lastVal, backend: p.backend, engine: p.engine.engine.name };
+    return { dir, state: final, lastTrain, lastVal, backend: p.backend, engine: p.engine?.engine.name ?? 'on the workers' };
   } finally {
     flush();
     progress.break();

@@ -16,7 +16,7 @@ import { requireNativeKernel } from '@nbm/kernels';
 import type { ModelConfig } from '@nbm/model';
 import { Stream } from '@nbm/random';
 import { bitwiseEqual, makeBlock, makeParams, normwiseError } from '../../kernels/test/helpers.ts';
-import { GpuLimitError, createWebgpuEngine, fromInt64Pairs, type WebgpuEngine } from '../src/index.ts';
+import { GpuDeviceLostError, GpuLimitError, createWebgpuEngine, fromInt64Pairs, openGpu, type WebgpuEngine } from '../src/index.ts';
 import { suiteGpu } from './gpu.ts';
 
 const TOL = { gaussian: 5e-3, ising: 1e-4 } as const;
@@ -220,6 +220,21 @@ describe('WebGPU NBM engine', function () {
       } finally {
         engine.dispose();
       }
+    });
+
+    it('a lost device: every later call fails with a GpuDeviceLostError saying so', async () => {
+      const c: ModelConfig = { nx: 2, ny: 5, nh: 3, width: 2, visible: 'gaussian' };
+      const own = await openGpu({ allowSoftware: true }); // a device of its own: destroying it is the loss
+      const engine = await createWebgpuEngine(c, own);
+      const args = [makeParams(c, 1), blocksOf(c, [[2, false]]), { seed: 1, step: 1 }, 1] as const;
+      await engine.shardGradients(...args);
+      own.close();
+      for (let i = 0; i < 2; i++) {
+        const error = await engine.shardGradients(...args).then(() => null, (e: unknown) => e);
+        expect(error).to.be.instanceOf(GpuDeviceLostError);
+        expect((error as Error).message).to.match(/the WebGPU device \(.*\) was lost \(destroyed.*restart, with --resume/);
+      }
+      engine.dispose();
     });
 
     it('nh past the workgroup arrays: refused with the limit', async () => {

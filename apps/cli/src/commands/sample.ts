@@ -27,15 +27,15 @@ The same request gives byte-identical files whatever --workers and --chunk are, 
   --start-timeout-ms N   how long to wait for the expected workers (default 300000)
   --chunk N              rows per unit of work and of writing (default ${DEFAULT_CHUNK}; a multiple of --block-size)
   --block-size N         rows per model evaluation; part of the request (default ${DEFAULT_BLOCK_SIZE})
-  --backend NAME         auto | native | tensorflow | wasm | cpu; part of the request, since it decides the bits
-                         (default auto: the native CPU kernel where it built, else tensorflow if installed, else
-                         wasm, chosen without a timing probe)
+  --backend NAME         auto | native | webgpu | tensorflow | wasm | cpu; part of the request, since it decides the bits
+                         (default auto: WebGPU on a hardware GPU, else the native CPU kernel where it built, else
+                         tensorflow if installed, else wasm, chosen without a timing probe)
   --no-pictures          skip grid.png and components.png
   --heartbeat-ms N       worker heartbeat interval (default 1000)
   --timeout-ms N         a worker silent this long is lost and its chunk reassigned (default 10000)
   --quiet                no progress output`;
 
-const BACKENDS = ['auto', 'native', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS = ['auto', 'native', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** `nbm sample`: returns the exit code (bad input is a UsageError: exit 2, one line, nothing complete on disk). */
 export async function sampleCommand(args: string[]): Promise<number> {
@@ -73,7 +73,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('--out DIR is required: where samples.npy and the rest go');
   const backend = values.backend as string | undefined;
-  if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend must be auto, native, tensorflow, wasm or cpu, got '${backend}'`);
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend must be auto, native, webgpu, tensorflow, wasm or cpu, got '${backend}'`);
   const spec: SampleSpec = {
     checkpoint: values.checkpoint as string | undefined,
     classes: values.classes as string | undefined,

@@ -115,7 +115,7 @@ export class ClusterExecutor implements StepExecutor {
   }
 
   static factory(opts: ClusterOptions): ExecutorFactory {
-    return async (p, state, log) => {
+    return remote(async (p, state, log) => {
       const run = `${p.config.out}#${randomBytes(4).toString('hex')}`;
       const coordinator = await Coordinator.bind({
         bind: opts.listen ?? 'tcp://127.0.0.1:*',
@@ -152,7 +152,7 @@ export class ClusterExecutor implements StepExecutor {
         throw e;
       }
       return ex;
-    };
+    });
   }
 
   /**
@@ -162,7 +162,7 @@ export class ClusterExecutor implements StepExecutor {
    * the group go and leaves the coordinator running.
    */
   static onWorkers(borrowed: BorrowedWorkers, opts: GroupOptions): ExecutorFactory {
-    return async (p, state, log) => {
+    return remote(async (p, state, log) => {
       const { coordinator, workers } = borrowed;
       if (workers.length === 0) throw new Error('a run on borrowed workers needs at least one worker');
       const run = `${p.config.out}#${randomBytes(4).toString('hex')}`;
@@ -181,7 +181,7 @@ export class ClusterExecutor implements StepExecutor {
         throw e;
       }
       return ex;
-    };
+    });
   }
 
   get world(): number {
@@ -354,4 +354,9 @@ function outcomeOf(s: PromiseSettledResult<unknown>): CallOutcome {
   if (e.name === 'WorkerLostError') return { kind: 'lost' };
   if (e.name === 'CallTimeoutError') return { kind: 'timeout' };
   return { kind: 'error', code: e.code ?? e.name, message: e.message };
+}
+
+/** Marks a factory whose steps run on workers: the trainer then builds no engine in this process. */
+function remote(factory: ExecutorFactory): ExecutorFactory {
+  return Object.assign(factory, { remote: true });
 }

@@ -10,7 +10,7 @@ import { gradientLayout, type GradientLayout } from '../reduce.ts';
 import { shardGradients } from '../shard.ts';
 import { stepRows } from '../step-rows.ts';
 import type { TrainState } from '../state.ts';
-import { prepare, type Prepared } from '../trainer.ts';
+import { engineOf, prepare, type Prepared } from '../trainer.ts';
 import { reduceAndApply } from '../update.ts';
 import { validationMetrics } from '../validate.ts';
 import type { StepOrder } from '../executor.ts';
@@ -64,13 +64,13 @@ class TrainingActor {
 
   async configure(config: TrainConfig) {
     // a second configure (the coordinator's retry) replaces the first: release its engine (a GPU device)
-    this.prepared?.engine.engine.dispose();
+    this.prepared?.engine?.engine.dispose();
     this.prepared = await prepare(this.opts.device === undefined ? config : { ...config, device: this.opts.device });
     this.state = undefined;
     return {
       fingerprint: fingerprint(this.prepared),
       backend: this.prepared.backend.name,
-      engine: this.prepared.engine.engine.name,
+      engine: engineOf(this.prepared).engine.name,
       // what decides the bits of a block's gradient: replicas must agree on it (native tiers agree with each other)
       compute: computeDomain(this.prepared),
     };
@@ -114,10 +114,11 @@ class TrainingActor {
     const rows = stepRows(p.train.count, p.config, call.order);
     const spec = { seed: p.config.seed, globalStep: call.order.globalStep, visible: p.config.visible, gibbsSteps: p.config.gibbsSteps, blockSize: p.config.blockSize, rows };
     const t0 = performance.now();
-    const grads = await shardGradients(p.engine.engine, p.engine.ops, layout, state.params, p.train, spec, call.first, call.last);
+    const { engine, ops } = engineOf(p);
+    const grads = await shardGradients(engine, ops, layout, state.params, p.train, spec, call.first, call.last);
     const computeMs = performance.now() - t0;
     const reducer = ringReducer(this.ring, call.tag, call.timeoutMs, signal);
-    const out = await reduceAndApply(state, grads, p.config, layout, call.order.examples, call.order.totalBlocks, p.model.ny, reducer, p.engine.ops);
+    const out = await reduceAndApply(state, grads, p.config, layout, call.order.examples, call.order.totalBlocks, p.model.ny, reducer, ops);
     state.epoch = call.order.epoch;
     state.stepInEpoch = call.order.stepInEpoch + 1;
     const result: StepResult = { metrics: out.metrics, skipped: out.skipped, computeMs, reduceMs: out.reduceMs };
@@ -134,7 +135,7 @@ class TrainingActor {
 
   async validate(epoch: number) {
     const { p, state } = this.need();
-    return validationMetrics(p.engine.engine, state.params, p.val, p.config, epoch);
+    return validationMetrics(engineOf(p).engine, state.params, p.val, p.config, epoch);
   }
 
   hash(): string {
@@ -143,7 +144,7 @@ class TrainingActor {
 
   close(): void {
     this.ring?.close();
-    this.prepared?.engine.engine.dispose();
+    this.prepared?.engine?.engine.dispose();
   }
 }
 
@@ -176,7 +177,8 @@ export function trainingWorker(opts: WorkerActorOptions): { methods: Record<stri
 
 /** What decides the bits of a block's gradient: the engine, and the tfjs backend or the WebGPU adapter kind. */
 function computeDomain(p: Prepared): string {
-  if (p.engine.kind === 'native') return 'native';
-  if (p.engine.kind === 'webgpu') return `webgpu/${p.engine.device}`;
+  const e = engineOf(p);
+  if (e.kind === 'native') return 'native';
+  if (e.kind === 'webgpu') return `webgpu/${e.device}`;
   return `tfjs/${p.backend.name}`;
 }

@@ -55,6 +55,14 @@ export class GpuLimitError extends Error {
   override readonly name = 'GpuLimitError';
 }
 
+/**
+ * The GPU device was lost (driver reset, GPU removed, the device destroyed): no call can complete. Nothing the
+ * engine writes is on disk, so a run stopped by it resumes from its last checkpoint.
+ */
+export class GpuDeviceLostError extends Error {
+  override readonly name = 'GpuDeviceLostError';
+}
+
 /** The streams of a chain's hidden and visible draws. */
 export interface ChainStreams {
   readonly hidden: number;
@@ -88,7 +96,7 @@ function workLayout(c: ModelConfig, examples: number, tensors: number): { offset
   const parts: Array<[string, number]> = [
     ['wAb', c.width], ['wAp', c.width], ['wMu', c.ny], ['wP', c.ny], ['wS', c.ny], ['wY', c.ny], ['wD', c.ny], ['wDm', c.ny],
     ['wGob', c.ny], ['wGop', c.ny], ['wGab', c.width], ['wGap', c.width], ['wT', c.nh], ['wTm', c.nh], ['wH', c.nh],
-    ['wStats', STATS_PER_EXAMPLE], ['wW', c.ny * c.nh],
+    ['wStats', STATS_PER_EXAMPLE], ['wW', c.ny * c.nh], ['wWt', c.ny * c.nh],
   ];
   const offsets: Record<string, number> = {};
   let at = 0;
@@ -176,11 +184,27 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
   };
 
   let disposed = false;
+  let lost: GpuDeviceLostError | null = null;
+  void device.lost.then((info) => {
+    lost = new GpuDeviceLostError(
+      `the WebGPU device (${gpu.adapter.description}) was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message.split('\n')[0]}` : ''}); nothing was written for the step it was on: restart, with --resume for a training run`,
+    );
+  });
   let busy: Promise<unknown> = Promise.resolve();
-  /** One device job at a time: the buffers are shared by every call. */
+  /** One device job at a time: the buffers are shared by every call. A job on a lost device fails with why. */
   const serial = <T>(job: () => Promise<T>): Promise<T> => {
     if (disposed) return Promise.reject(new Error('the WebGPU engine was disposed'));
-    const run = busy.then(job, job);
+    const guarded = async () => {
+      if (lost) throw lost;
+      try {
+        return await job();
+      } catch (e) {
+        // let the lost promise settle first: a job that failed because the device went away says so
+        await new Promise((r) => setImmediate(r));
+        throw lost ?? e;
+      }
+    };
+    const run = busy.then(guarded, guarded);
     busy = run.catch(() => undefined);
     return run;
   };
@@ -208,7 +232,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
       inY: examples * config.nx, inBlocks: examples, inExp: examples + blocks + 1,
       wAb: 0, wAp: 0, wMu: 0, wP: 0, wS: 0, wW: 0, wY: 0, wD: 0, wDm: 0, wT: 0, wTm: 0, wH: 0, wGob: 0, wGop: 0, wGab: 0, wGap: 0, wStats: 0, wMax: 0,
       t0: offsets[0], t1: offsets[1], t2: offsets[2], t3: offsets[3], t4: offsets[4], t5: offsets[5], t6: offsets[6], t7: offsets[7], t8: offsets[8], t9: offsets[9],
-      norm: Math.sqrt(config.ny), lo: LOG_PRECISION_MIN, hi: LOG_PRECISION_MAX,
+      norm: Math.sqrt(config.ny), lo: LOG_PRECISION_MIN, hi: LOG_PRECISION_MAX, wWt: 0,
     };
     for (const [name, at] of Object.entries(wl.offsets)) fields[name as DimsField] = at;
     const dims = new Uint32Array(Math.ceil(DIMS_FIELDS.length / 4) * 4);

@@ -10,8 +10,7 @@ import { GpuUnavailableError, describeVulkanSetup, openGpu, vulkanSetup } from '
 export const WEBGPU_ENGINE: EngineEntry = {
   name: 'webgpu',
   title: 'the WebGPU engine',
-  // the engine samples too (WebgpuEngine.sample), but `nbm sample` does not drive it yet
-  tasks: ['train'],
+  tasks: ['train', 'sample'],
   priority: 20,
   async probe() {
     const setup = vulkanSetup();

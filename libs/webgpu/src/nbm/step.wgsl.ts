@@ -18,7 +18,8 @@ import { PHILOX_WGSL } from '../philox.wgsl.ts';
  * - indices (u32): example index (E,) at 0, block starts (nb + 1) at `inBlocks`, fixed-point exponents (10, i32
  *   bits) at `inExp`
  * - work: the per-example vectors at the `w*` offsets (hidden layers (E, width), μ/P/s/y/d/d̃/gradients (E, ny),
- *   W(x) (E, ny, nh), t/t̃/last h (E, nh), statistics (E, 12)); max |g| per tensor at `wMax` (u32 bits)
+ *   W(x) (E, ny, nh) and its transpose (E, nh, ny), t/t̃/last h (E, nh), statistics (E, 12)); max |g| per tensor
+ *   at `wMax` (u32 bits)
  * - grads: the block sums (nb, total)
  * - fixed (vec2<u32>): the fixed-point sum over blocks (total,), two's complement (lo, hi)
  */
@@ -30,7 +31,7 @@ export const DIMS_FIELDS = [
   'inExp', 'wAb', 'wAp', 'wMu', 'wP', 'wS', 'wW', 'wY',
   'wD', 'wDm', 'wT', 'wTm', 'wH', 'wGob', 'wGop', 'wGab',
   'wGap', 'wStats', 'wMax', 't0', 't1', 't2', 't3', 't4',
-  't5', 't6', 't7', 't8', 't9', 'norm', 'lo', 'hi',
+  't5', 't6', 't7', 't8', 't9', 'norm', 'lo', 'hi', 'wWt',
 ] as const;
 export type DimsField = (typeof DIMS_FIELDS)[number];
 /** Fields stored as f32 (the rest are u32). */
@@ -149,7 +150,8 @@ fn outputs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   work[dims.wP + g] = exp(clamp(op, dims.lo, dims.hi));
 }
 
-// (E, ny·nh): W(x) = (Ww x + bw) / √ny, row-major (ny, nh) per example.
+// (E, ny·nh): W(x) = (Ww x + bw) / √ny, row-major (ny, nh) per example, and its transpose (nh, ny): the chain
+// reads W by columns for Wᵀd and by rows for W h, each coalesced (consecutive threads, consecutive addresses).
 @compute @workgroup_size(64)
 fn weights(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) local: u32) {
@@ -162,7 +164,9 @@ fn weights(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   for (var c = 0u; c < dims.nx; c++) {
     acc = fma(params[dims.t8 + r * dims.nx + c], inputs[e * dims.nx + c], acc);
   }
-  work[dims.wW + g] = (acc + params[dims.t9 + r]) / dims.norm;
+  let w = (acc + params[dims.t9 + r]) / dims.norm;
+  work[dims.wW + g] = w;
+  work[dims.wWt + e * per + (r % dims.nh) * dims.ny + r / dims.nh] = w;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -198,11 +202,11 @@ fn z_pass(e: u32, src: u32, lid: u32) {
   workgroupBarrier();
 }
 
-// (W c)_i for c = hid.
+// (W c)_i for c = hid, from the transpose: thread i reads column i of Wᵀ, so a warp's loads are contiguous.
 fn field(e: u32, i: u32) -> f32 {
-  let row = dims.wW + (e * dims.ny + i) * dims.nh;
+  let base = dims.wWt + e * dims.ny * dims.nh + i;
   var f = 0.0;
-  for (var j = 0u; j < dims.nh; j++) { f = fma(work[row + j], hid[j], f); }
+  for (var j = 0u; j < dims.nh; j++) { f = fma(work[base + j * dims.ny], hid[j], f); }
   return f;
 }
 
