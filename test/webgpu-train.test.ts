@@ -28,6 +28,9 @@ function writeData(dir: string): string[] {
   return ['--dataset', 'npy', '--x', join(dir, 'x.npy'), '--y', join(dir, 'y.npy')];
 }
 
+const finalCheckpoint = (dir: string) => loadCheckpoint(join(dir, 'checkpoints', JSON.parse(readFileSync(join(dir, 'checkpoints', 'latest.json'), 'utf8')).file));
+const sameBytes = (x: Float32Array, y: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+
 const SMALL = ['--batch-size', '24', '--block-size', '8', '--hidden', '6', '--width', '8', '--gibbs-steps', '4', '--log-every', '1', '--no-pictures', '--quiet', '--lr', '3e-3'];
 
 describe('training on the WebGPU engine (nbm train --kernel webgpu)', function () {
@@ -74,12 +77,20 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
       const r = await train(['--kernel', 'webgpu', '--max-steps', '8', '--workers', String(n), '--out', out]);
       expect(r.code, r.stderr).to.equal(0);
     }
-    const final = (dir: string) => loadCheckpoint(join(dir, 'checkpoints', JSON.parse(readFileSync(join(dir, 'checkpoints', 'latest.json'), 'utf8')).file));
-    const [a, b] = [await final(one), await final(three)];
+    const [a, b] = [await finalCheckpoint(one), await finalCheckpoint(three)];
     expect(a.rng.globalStep).to.equal(8);
-    a.params.forEach((p, i) => {
-      expect(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).equals(Buffer.from(b.params[i].data.buffer, b.params[i].data.byteOffset, b.params[i].data.byteLength)), p.name).to.equal(true);
-    });
+    a.params.forEach((p, i) => expect(sameBytes(p.data, b.params[i].data), p.name).to.equal(true));
+  });
+
+  it('a run stopped at step 4 and resumed to 8 ends bitwise equal to the 8-step runs above', async () => {
+    const out = join(scratch.dir, 'resumed');
+    const first = await train(['--kernel', 'webgpu', '--max-steps', '4', '--out', out]);
+    expect(first.code, first.stderr).to.equal(0);
+    const second = await runNbm(['train', '--resume', out, '--max-steps', '8', '--quiet'], { env: GPU_ENV, timeoutMs: 240_000 });
+    expect(second.code, second.stderr).to.equal(0);
+    const [a, b] = [await finalCheckpoint(out), await finalCheckpoint(join(scratch.dir, 'w1'))];
+    expect(a.rng.globalStep).to.equal(8);
+    a.params.forEach((p, i) => expect(sameBytes(p.data, b.params[i].data), p.name).to.equal(true));
   });
 
   it('nbm sample --backend webgpu: byte-identical on 1 process and 2 workers, and the adapter recorded', async () => {

@@ -209,14 +209,40 @@ describe('WebGPU NBM engine', function () {
   });
 
   describe('limits', () => {
-    it('more examples in one training pass than fit the storage binding: a GpuLimitError naming the limit', async () => {
+    it('a step past the storage-binding limit runs in several passes of whole blocks: the same bits, more dispatches', async () => {
+      const c: ModelConfig = { nx: 4, ny: 13, nh: 5, width: 6, visible: 'gaussian' };
+      const whole = await createWebgpuEngine(c, gpu.handle);
+      const split = await createWebgpuEngine(c, gpu.handle, { maxExamplesPerPass: 3 });
+      try {
+        const params = makeParams(c, 2);
+        const blocks = blocksOf(c, [[2, false], [1, true], [3, false], [1, false]]); // passes [2, 1], [3], [1]
+        const key = { seed: 4, step: 6 };
+        const [a, b] = [await whole.blockGradients(params, blocks, key, 3), await split.blockGradients(params, blocks, key, 3)];
+        a.forEach((blk, i) => {
+          blk.grads.forEach((g, t) => expect(bitwiseEqual(g, b[i].grads[t]), `block ${i} tensor ${t}`).to.equal(true));
+          expect(b[i].stats).to.deep.equal(blk.stats);
+        });
+        const before = split.counters.dispatches;
+        const [sa, sb] = [await whole.shardGradients(params, blocks, key, 3), await split.shardGradients(params, blocks, key, 3)];
+        expect(split.counters.dispatches - before).to.equal(3 * 6 + 1);
+        const max = await sa.maxAbs();
+        expect(bitwiseEqual(await sb.maxAbs(), max)).to.equal(true);
+        const exponents = Int32Array.from(max, (m) => chooseExponent(m, blocks.length));
+        expect(bitwiseEqual(await sb.fixedSum(exponents), await sa.fixedSum(exponents))).to.equal(true);
+      } finally {
+        whole.dispose();
+        split.dispose();
+      }
+    });
+
+    it('a block larger than one pass can hold: a GpuLimitError naming the limit and what to do', async () => {
       const c: ModelConfig = { nx: 2, ny: 5, nh: 3, width: 2, visible: 'gaussian' };
       const engine = await createWebgpuEngine(c, gpu.handle, { maxExamplesPerPass: 2 });
       try {
         let error: unknown = null;
-        await engine.blockGradients(makeParams(c, 1), blocksOf(c, [[2, false], [1, false]]), { seed: 1, step: 1 }, 1).catch((e: unknown) => (error = e));
+        await engine.blockGradients(makeParams(c, 1), blocksOf(c, [[3, false]]), { seed: 1, step: 1 }, 1).catch((e: unknown) => (error = e));
         expect(error).to.be.instanceOf(GpuLimitError);
-        expect((error as Error).message).to.match(/3 examples in one device pass exceed the 2 that fit the adapter's maxStorageBufferBindingSize/);
+        expect((error as Error).message).to.match(/a block of 3 examples exceeds the 2 that fit one device pass \(the adapter's maxStorageBufferBindingSize, \d+ bytes\); use a smaller --block-size/);
       } finally {
         engine.dispose();
       }

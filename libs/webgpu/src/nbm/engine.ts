@@ -212,6 +212,8 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
   interface Pass {
     readonly examples: number;
     readonly blocks: number;
+    /** the step's blocks (the rows of grads) */
+    readonly all: number;
     readonly bindGroup: GPUBindGroup;
     readonly dims: Uint32Array;
     readonly work: GPUBuffer;
@@ -221,10 +223,19 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
     readonly fixed: GPUBuffer;
   }
 
-  /** Uploads one pass's inputs and parameters and binds its buffers. */
-  function preparePass(params: Parameters, x: Float32Array, y: Float32Array | null, index: Uint32Array, blockStarts: Uint32Array, seed: number, step: number, k: number, streams: ChainStreams, mode: number): Pass {
+  /** Where a pass's blocks go among the step's: rows [base, base + blocks) of `all` (default: the whole step). */
+  interface Placement {
+    readonly base: number;
+    readonly all: number;
+    /** upload the parameters (the first pass of a step; later ones find them there) */
+    readonly uploadParams: boolean;
+  }
+
+  /** Uploads one pass's inputs (and parameters) and binds its buffers. */
+  function preparePass(params: Parameters, x: Float32Array, y: Float32Array | null, index: Uint32Array, blockStarts: Uint32Array, seed: number, step: number, k: number, streams: ChainStreams, mode: number, placement?: Placement): Pass {
     const examples = index.length;
     const blocks = blockStarts.length - 1;
+    const { base, all, uploadParams } = placement ?? { base: 0, all: blocks, uploadParams: true };
     const wl = workLayout(config, examples, sizes.length);
     const fields: Record<DimsField, number> = {
       nx: config.nx, ny: config.ny, nh: config.nh, width: config.width, examples, blocks, k, ising: config.visible === 'ising' ? 1 : 0,
@@ -232,7 +243,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
       inY: examples * config.nx, inBlocks: examples, inExp: examples + blocks + 1,
       wAb: 0, wAp: 0, wMu: 0, wP: 0, wS: 0, wW: 0, wY: 0, wD: 0, wDm: 0, wT: 0, wTm: 0, wH: 0, wGob: 0, wGop: 0, wGab: 0, wGap: 0, wStats: 0, wMax: 0,
       t0: offsets[0], t1: offsets[1], t2: offsets[2], t3: offsets[3], t4: offsets[4], t5: offsets[5], t6: offsets[6], t7: offsets[7], t8: offsets[8], t9: offsets[9],
-      norm: Math.sqrt(config.ny), lo: LOG_PRECISION_MIN, hi: LOG_PRECISION_MAX, wWt: 0,
+      norm: Math.sqrt(config.ny), lo: LOG_PRECISION_MIN, hi: LOG_PRECISION_MAX, wWt: 0, blockBase: base, allBlocks: all,
     };
     for (const [name, at] of Object.entries(wl.offsets)) fields[name as DimsField] = at;
     const dims = new Uint32Array(Math.ceil(DIMS_FIELDS.length / 4) * 4);
@@ -244,13 +255,15 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
     const inputs = ensure('inputs', (examples * (config.nx + config.ny) + 1) * 4, STORAGE);
     const indices = ensure('indices', (examples + blocks + 1 + sizes.length) * 4, STORAGE);
     const work = ensure('work', wl.size * 4, STORAGE);
-    const grads = ensure('grads', Math.max(1, blocks) * total * 4, STORAGE);
+    const grads = ensure('grads', Math.max(1, all) * total * 4, STORAGE);
     const fixed = ensure('fixed', total * 8, STORAGE);
 
     upload(dimsBuffer, 0, dims);
-    const flat = new Float32Array(total);
-    params.values.forEach((v, t) => flat.set(v, offsets[t]));
-    upload(paramsBuffer, 0, flat);
+    if (uploadParams) {
+      const flat = new Float32Array(total);
+      params.values.forEach((v, t) => flat.set(v, offsets[t]));
+      upload(paramsBuffer, 0, flat);
+    }
     const inputData = new Float32Array(examples * (config.nx + config.ny));
     inputData.set(x);
     if (y) inputData.set(y, examples * config.nx);
@@ -264,7 +277,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
       layout,
       entries: [dimsBuffer, paramsBuffer, inputs, indices, work, grads, fixed].map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    return { examples, blocks, bindGroup, dims, work, workOffsets: wl.offsets, indices, grads, fixed };
+    return { examples, blocks, all, bindGroup, dims, work, workOffsets: wl.offsets, indices, grads, fixed };
   }
 
   function encode(encoder: GPUCommandEncoder, pass: Pass, steps: ReadonlyArray<[StepEntryPoint, readonly [number, number?]]>): void {
@@ -290,9 +303,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
       ['weights', elementwise(e * config.ny * config.nh)],
       ['chain', perExampleGrid(e)],
     ];
-    if (train) {
-      list.push(['hidden_grads', elementwise(2 * e * config.width)], ['block_grads', elementwise(pass.blocks * total)], ['max_abs', [sizes.length]]);
-    }
+    if (train) list.push(['hidden_grads', elementwise(2 * e * config.width)], ['block_grads', elementwise(pass.blocks * total)]);
     return list;
   }
 
@@ -334,9 +345,9 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
         throw new RangeError(`block ${i}: x, y and index must hold count × (nx, ny, 1) values`);
       }
     });
-    const examples = blocks.reduce((a, b) => a + b.count, 0);
-    if (examples > maxExamples) {
-      throw new GpuLimitError(`${examples} examples in one device pass exceed the ${maxExamples} that fit the adapter's maxStorageBufferBindingSize (${bindLimit} bytes); use smaller --block-size or more workers`);
+    const largest = blocks.reduce((a, b) => Math.max(a, b.count), 0);
+    if (largest > maxExamples) {
+      throw new GpuLimitError(`a block of ${largest} examples exceeds the ${maxExamples} that fit one device pass (the adapter's maxStorageBufferBindingSize, ${bindLimit} bytes); use a smaller --block-size`);
     }
     if (Math.max(1, blocks.length) * total * 4 > bindLimit) {
       throw new GpuLimitError(`${blocks.length} block gradients (${blocks.length * total * 4} bytes) exceed the adapter's maxStorageBufferBindingSize (${bindLimit} bytes)`);
@@ -381,21 +392,37 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
     return out;
   }
 
-  /** The training pass; reads back the statistics, the bounds and (optionally) every block's gradients. */
+  /**
+   * A training step's device passes: one where its examples fit the storage-binding limit, else one per group of
+   * whole blocks that fits (more dispatches, the same bits: a block's sums depend on it alone). Reads back the
+   * statistics, the bounds and (optionally) every block's gradients.
+   */
   async function trainPass(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number, readGrads: boolean) {
     const streams = checkCall(params, blocks, key, k);
-    const { x, y, index, starts } = concat(blocks);
-    const pass = preparePass(params, x, y, index, starts, key.seed, key.step, k, streams, Mode.train);
-    const encoder = device.createCommandEncoder();
-    encode(encoder, pass, stepDispatches(pass, true));
-    const o = pass.workOffsets;
-    const copies: Array<readonly [GPUBuffer, number, number]> = [
-      [pass.work, o.wStats * 4, pass.examples * STATS_PER_EXAMPLE * 4],
-      [pass.work, o.wMax * 4, sizes.length * 4],
-    ];
-    if (readGrads) copies.push([pass.grads, 0, blocks.length * total * 4]);
-    const [stats, max, g] = await read(encoder, copies);
-    return { pass, stats: blockStats(new Float32Array(stats), starts), maxAbs: Float64Array.from(new Float32Array(max)), grads: g ? new Float32Array(g) : null };
+    const groups = passGroups(blocks, maxExamples);
+    const stats: BlockStats[] = [];
+    let base = 0;
+    let pass: Pass | undefined;
+    let max: ArrayBuffer | undefined;
+    let g: ArrayBuffer | undefined;
+    for (const [i, group] of groups.entries()) {
+      const last = i === groups.length - 1;
+      const { x, y, index, starts } = concat(group);
+      pass = preparePass(params, x, y, index, starts, key.seed, key.step, k, streams, Mode.train, { base, all: blocks.length, uploadParams: i === 0 });
+      const encoder = device.createCommandEncoder();
+      const steps = stepDispatches(pass, true);
+      if (last) steps.push(['max_abs', [sizes.length]]);
+      encode(encoder, pass, steps);
+      const o = pass.workOffsets;
+      const copies: Array<readonly [GPUBuffer, number, number]> = [[pass.work, o.wStats * 4, pass.examples * STATS_PER_EXAMPLE * 4]];
+      if (last) copies.push([pass.work, o.wMax * 4, sizes.length * 4]);
+      if (last && readGrads) copies.push([pass.grads, 0, blocks.length * total * 4]);
+      const [raw, ...rest] = await read(encoder, copies);
+      stats.push(...blockStats(new Float32Array(raw), starts));
+      if (last) [max, g] = rest;
+      base += group.length;
+    }
+    return { pass: pass!, stats, maxAbs: Float64Array.from(new Float32Array(max!)), grads: g ? new Float32Array(g) : null };
   }
 
   const engine: WebgpuEngine = {
@@ -465,6 +492,24 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
     },
   };
   return engine;
+}
+
+/** Consecutive groups of whole blocks, each of at most `maxExamples` examples (every block fits alone). */
+function passGroups(blocks: readonly ExampleBlock[], maxExamples: number): ExampleBlock[][] {
+  const groups: ExampleBlock[][] = [];
+  let current: ExampleBlock[] = [];
+  let examples = 0;
+  for (const b of blocks) {
+    if (current.length > 0 && examples + b.count > maxExamples) {
+      groups.push(current);
+      current = [];
+      examples = 0;
+    }
+    current.push(b);
+    examples += b.count;
+  }
+  groups.push(current);
+  return groups;
 }
 
 /** Signed 64-bit integers given as (lo, hi) u32 pairs, as float64 (exact below 2^53). */

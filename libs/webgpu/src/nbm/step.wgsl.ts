@@ -20,7 +20,8 @@ import { PHILOX_WGSL } from '../philox.wgsl.ts';
  * - work: the per-example vectors at the `w*` offsets (hidden layers (E, width), μ/P/s/y/d/d̃/gradients (E, ny),
  *   W(x) (E, ny, nh) and its transpose (E, nh, ny), t/t̃/last h (E, nh), statistics (E, 12)); max |g| per tensor
  *   at `wMax` (u32 bits)
- * - grads: the block sums (nb, total)
+ * - grads: the block sums (allBlocks, total); a pass writes its `blocks` at rows `blockBase`… (a step whose
+ *   examples do not fit one pass runs several, each on whole blocks; the reductions run once, over all rows)
  * - fixed (vec2<u32>): the fixed-point sum over blocks (total,), two's complement (lo, hi)
  */
 
@@ -32,6 +33,7 @@ export const DIMS_FIELDS = [
   'wD', 'wDm', 'wT', 'wTm', 'wH', 'wGob', 'wGop', 'wGab',
   'wGap', 'wStats', 'wMax', 't0', 't1', 't2', 't3', 't4',
   't5', 't6', 't7', 't8', 't9', 'norm', 'lo', 'hi', 'wWt',
+  'blockBase', 'allBlocks',
 ] as const;
 export type DimsField = (typeof DIMS_FIELDS)[number];
 /** Fields stored as f32 (the rest are u32). */
@@ -436,7 +438,7 @@ fn block_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       acc = acc / dims.norm;
     }
   }
-  grads[g] = acc;
+  grads[(dims.blockBase + b) * dims.total + p] = acc;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -453,7 +455,7 @@ fn max_abs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   let start = tensor_offset(t);
   let n = tensor_offset(t + 1u) - start;
   var m = 0u;
-  for (var b = 0u; b < dims.blocks; b++) {
+  for (var b = 0u; b < dims.allBlocks; b++) {
     for (var q = lid; q < n; q += CHAIN_THREADS) {
       m = max(m, min(bitcast<u32>(grads[b * dims.total + start + q]) & 0x7fffffffu, 0x7f800000u));
     }
@@ -504,7 +506,7 @@ fn fixed_sum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (p >= dims.total) { return; }
   let e = bitcast<i32>(indices[dims.inExp + tensor_of(p)]);
   var acc = vec2<u32>(0u, 0u);
-  for (var b = 0u; b < dims.blocks; b++) { acc = add64(acc, to_fixed(grads[b * dims.total + p], e)); }
+  for (var b = 0u; b < dims.allBlocks; b++) { acc = add64(acc, to_fixed(grads[b * dims.total + p], e)); }
   fixed[p] = acc;
 }
 
@@ -515,7 +517,7 @@ fn float_sum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let p = flat(wg, nwg, local);
   if (p >= dims.total) { return; }
   var acc = 0.0;
-  for (var b = 0u; b < dims.blocks; b++) { acc += grads[b * dims.total + p]; }
+  for (var b = 0u; b < dims.allBlocks; b++) { acc += grads[b * dims.total + p]; }
   grads[p] = acc;
 }
 `;
