@@ -19,9 +19,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { adamwStep, initAdamW, initParameters, type AdamWConfig, type ExampleBlock, type ModelConfig } from '@nbm/model';
 import { Stream, fillNormal } from '@nbm/random';
-import { chooseExponent } from '@nbm/collective';
+import { blockMaxAbs, chooseExponent, fixedExponents, fixedSum, gradientLayout, meanFromFixed } from '@nbm/collective';
 import { loadNativeKernel, type NativeKernel } from '@nbm/kernels';
-import { blockMaxAbs, fixedExponents, fixedSum, gradientLayout, jsOps, meanFromFixed, nativeOps } from '@nbm/train';
+import { jsOps, nativeOps } from '@nbm/train';
 import { WEBGPU_ENGINE } from '@nbm/webgpu';
 import { benchWebgpu, type WebgpuStepResult } from './webgpu-step.ts';
 

@@ -887,7 +887,7 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Block reductions (the arithmetic of @nbm/train's reduce.ts and @nbm/collective's fixed point, bit for bit)
+// Block reductions (the arithmetic of @nbm/collective's block-sums.ts and fixed point, bit for bit)
 // ---------------------------------------------------------------------------------------------------------
 
 /** The gradient arrays of every block: grads[b][t], all blocks with the same tensor sizes. */

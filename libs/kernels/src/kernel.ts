@@ -187,7 +187,7 @@ export class NativeKernel {
     });
   }
 
-  // Block reductions: the arithmetic of @nbm/train's reduce.ts (blockMaxAbs, fixedSum, meanFromFixed,
+  // Block reductions: the arithmetic of @nbm/collective's block-sums.ts (blockMaxAbs, fixedSum, meanFromFixed,
   // floatSum, meanFromFloat) and @nbm/collective's fixed point, bit for bit, on `threads` threads. Gradients
   // are flat in parameter order (tensor t at the sum of the sizes before it). `sizes` are the tensors' sizes:
   // a worker whose shard has no blocks (more workers than blocks) still reduces zeros of the right shape.

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chooseExponent, fromFixed, toFixed } from '@nbm/collective';
+import { blockMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat } from '@nbm/collective';
 import type { BlockGradient } from '@nbm/model';
 import { bitwiseEqual, kernelOrSkip, lcg } from './helpers.ts';
 
@@ -19,42 +19,21 @@ function blocks(sizes: number[], count: number, seed: number): BlockGradient[] {
   }));
 }
 
-// The JavaScript the native reductions must equal: @nbm/train's reduce.ts over @nbm/collective's fixed point.
-function maxAbsJs(bs: BlockGradient[]): Float64Array {
-  const max = new Float64Array(bs[0].grads.length);
-  for (const b of bs)
-    b.grads.forEach((g, t) => {
-      let m = max[t];
-      for (let i = 0; i < g.length; i++) {
-        const a = Math.abs(g[i]);
-        if (!(a <= m)) m = Number.isNaN(a) ? Infinity : a;
-      }
-      max[t] = m;
-    });
-  return max;
-}
-function offsets(sizes: number[]): number[] {
-  let o = 0;
-  return sizes.map((n) => ((o += n), o - n));
-}
+/** The layout of tensors of `sizes` (what @nbm/collective's JavaScript reductions take). */
+const layoutOf = (sizes: number[]) => gradientLayout({ values: sizes.map((n) => ({ length: n })) });
 
-describe('native block reductions equal the JavaScript ones bit for bit', () => {
+describe("native block reductions equal @nbm/collective's JavaScript ones bit for bit", () => {
   const sizes = [1, 5, 17, 70_001, 3, 131_072];
 
   it('blockMaxAbs, fixedSum and meanFromFixed (the exact reduce), on every tier, with 1 and 2 threads', function () {
     const kernel = kernelOrSkip(this);
     const bs = blocks(sizes, 8, 3);
-    const max = maxAbsJs(bs);
+    const layout = layoutOf(sizes);
+    const max = blockMaxAbs(bs, layout);
     const exps = Int32Array.from(max, (m) => chooseExponent(m, 8));
     exps[1] = exps[3] = 21; // where the constructed halves are exact ties for Math.round (thousands of them)
-    const off = offsets(sizes);
-    const sum = new Float64Array(sizes.reduce((a, b) => a + b, 0));
-    for (const b of bs) b.grads.forEach((g, t) => toFixed(g, exps[t], sum.subarray(off[t], off[t] + sizes[t]), true));
-    const mean = sizes.map((n, t) => {
-      const out = new Float32Array(n);
-      fromFixed(sum.subarray(off[t], off[t] + n), exps[t], 1 / 128, out);
-      return out;
-    });
+    const sum = fixedSum(bs, exps, layout);
+    const mean = meanFromFixed(sum, exps, layout, 128);
     for (const tier of kernel.tiers) {
       for (const threads of [1, 2]) {
         const kt = kernel.withTier(tier);
@@ -69,17 +48,14 @@ describe('native block reductions equal the JavaScript ones bit for bit', () => 
   it('floatSum and meanFromFloat (the fast reduce)', function () {
     const kernel = kernelOrSkip(this);
     const bs = blocks(sizes, 5, 9);
-    const off = offsets(sizes);
-    const sum = new Float32Array(sizes.reduce((a, b) => a + b, 0));
-    for (const b of bs) b.grads.forEach((g, t) => { for (let i = 0; i < g.length; i++) sum[off[t] + i] += g[i]; });
+    const layout = layoutOf(sizes);
+    const sum = floatSum(bs, layout);
+    const mean = meanFromFloat(sum, layout, 96);
     for (const tier of kernel.tiers) {
       const kt = kernel.withTier(tier);
       const nsum = kt.floatSum(bs, sizes, { threads: 2 });
       expect(bitwiseEqual(nsum, sum), tier).to.equal(true);
-      kt.meanFromFloat(nsum, sizes, 96, { threads: 2 }).forEach((m, t) => {
-        const ref = Float32Array.from(sum.subarray(off[t], off[t] + sizes[t]), (v) => v / 96);
-        expect(bitwiseEqual(m, ref), tier).to.equal(true);
-      });
+      kt.meanFromFloat(nsum, sizes, 96, { threads: 2 }).forEach((m, t) => expect(bitwiseEqual(m, mean[t]), `${tier}: tensor ${t}`).to.equal(true));
     }
   });
 

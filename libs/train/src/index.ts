@@ -2,7 +2,6 @@ export { PAPER_DEFAULTS, ISING_LR, withPaperDefaults, ConfigError, validateConfi
 export { train, prepare, runRecord, localExecutor, StoppedError, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
 export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 export { blockRanges, shardBlocks } from './plan.ts';
-export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
 export { reduceAndApply, localReducer, adamwConfigOf, TrainingDivergedError, isTrainingDiverged, type GradientReducer, type StepOutcome } from './update.ts';
 export { shardGradients, computeShard, hostShard, readBlocks, type StepSpec } from './shard.ts';
 export { initialState, modelConfigOf, type TrainState } from './state.ts';

@@ -3,7 +3,7 @@ import type { GradientEngine, ModelConfig } from '@nbm/model';
 import type { TrainConfig } from './config.ts';
 import type { Position, StepExecutor, StepOrder, StepReport } from './executor.ts';
 import type { StepOps } from './ops.ts';
-import { gradientLayout } from './reduce.ts';
+import { gradientLayout } from '@nbm/collective';
 import { shardGradients } from './shard.ts';
 import { stepRows } from './step-rows.ts';
 import type { TrainState } from './state.ts';

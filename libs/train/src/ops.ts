@@ -5,7 +5,7 @@
  */
 import { adamwStep, type AdamWConfig, type AdamWState, type BlockGradient, type Parameters } from '@nbm/model';
 import type { NativeKernel } from '@nbm/kernels';
-import { blockMaxAbs, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from './reduce.ts';
+import { blockMaxAbs, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout } from '@nbm/collective';
 
 export interface StepOps {
   readonly name: string;

@@ -8,7 +8,7 @@ import { Stream } from '@nbm/random';
 import { contextsFor, transformRows, type Dataset } from '@nbm/data';
 import { blockRanges } from './plan.ts';
 import type { StepOps } from './ops.ts';
-import type { GradientLayout } from './reduce.ts';
+import type { GradientLayout } from '@nbm/collective';
 
 export interface StepSpec {
   readonly seed: number;

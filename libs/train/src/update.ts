@@ -6,7 +6,7 @@ import type { AdamWConfig, BlockStats, ShardGradients } from '@nbm/model';
 import type { TrainConfig } from './config.ts';
 import { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 import { jsOps, type StepOps } from './ops.ts';
-import { fixedExponents, type GradientLayout } from './reduce.ts';
+import { fixedExponents, type GradientLayout } from '@nbm/collective';
 import type { TrainState } from './state.ts';
 
 /** The all-reduce operations a step needs. In one process each is the identity. */

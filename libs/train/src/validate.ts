@@ -5,7 +5,7 @@ import { Stream } from '@nbm/random';
 import type { TrainConfig } from './config.ts';
 import { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 import { jsOps } from './ops.ts';
-import { gradientLayout } from './reduce.ts';
+import { gradientLayout } from '@nbm/collective';
 import { computeShard, readBlocks } from './shard.ts';
 
 /**

@@ -1,7 +1,8 @@
+import { gradientLayout } from '@nbm/collective';
 import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
 import { createTfjsEngine, initAdamW, initParameters, type ModelConfig } from '@nbm/model';
-import { PAPER_DEFAULTS, gradientLayout, hostShard, jsOps, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
+import { PAPER_DEFAULTS, hostShard, jsOps, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
 
 describe('tensor memory', function () {
   this.timeout(120_000);

@@ -1,7 +1,8 @@
+import { gradientLayout } from '@nbm/collective';
 import { expect } from 'chai';
 import { initParameters, type BlockGradient, type ModelConfig } from '@nbm/model';
 import { loadNativeKernel } from '@nbm/kernels';
-import { gradientLayout, jsOps, nativeOps, type StepOps } from '../src/index.ts';
+import { jsOps, nativeOps, type StepOps } from '../src/index.ts';
 
 /**
  * A worker with an empty shard (more workers than blocks in the minibatch) takes part in every reduction with

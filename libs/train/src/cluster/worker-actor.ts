@@ -6,7 +6,7 @@ import { Ring } from '@nbm/collective';
 import { parameterSpecs } from '@nbm/model';
 import type { ActorMethod } from '@nbm/runtime';
 import type { TrainConfig } from '../config.ts';
-import { gradientLayout, type GradientLayout } from '../reduce.ts';
+import { gradientLayout, type GradientLayout } from '@nbm/collective';
 import { shardGradients } from '../shard.ts';
 import { stepRows } from '../step-rows.ts';
 import type { TrainState } from '../state.ts';

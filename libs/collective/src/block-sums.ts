@@ -1,5 +1,6 @@
 /**
- * Turning block gradients into the step's mean gradient.
+ * Turning block gradients into the step's mean gradient: the JavaScript every faster implementation (the native
+ * kernel's, the WebGPU engine's device-side sums) must equal bit for bit.
  *
  * `exact` (the default) sums in 64-bit fixed point held as float64 integers below 2^53, so the sum is exact and
  * the same in any order or grouping of blocks: N workers ≡ 1 worker bit for bit (docs/architecture.md, invariant 2: exact sums). The
@@ -7,8 +8,12 @@
  * reduction in distributed runs) and the number of blocks.
  * `fast` sums float32 in block order (and, distributed, in ring order).
  */
-import type { BlockGradient, Parameters } from '@nbm/model';
-import { chooseExponent, fromFixed, toFixed } from '@nbm/collective';
+import { chooseExponent, fromFixed, toFixed } from './fixed-point.ts';
+
+/** A block's gradient sums, one array per parameter tensor (@nbm/model's BlockGradient has this shape). */
+export interface BlockSums {
+  readonly grads: readonly Float32Array[];
+}
 
 /** Where each parameter tensor sits in one flat gradient vector (what travels on the ring). */
 export interface GradientLayout {
@@ -17,7 +22,8 @@ export interface GradientLayout {
   readonly total: number;
 }
 
-export function gradientLayout(params: Parameters): GradientLayout {
+/** The layout of a model's parameter tensors (`values`: one array per tensor, in order). */
+export function gradientLayout(params: { readonly values: readonly { readonly length: number }[] }): GradientLayout {
   const sizes = params.values.map((v) => v.length);
   const offsets: number[] = [];
   let total = 0;
@@ -29,7 +35,7 @@ export function gradientLayout(params: Parameters): GradientLayout {
 }
 
 /** Largest |g| of each parameter tensor over the given blocks: (tensors,). NaN/Inf propagate as Infinity. */
-export function blockMaxAbs(blocks: readonly BlockGradient[], layout: GradientLayout): Float64Array {
+export function blockMaxAbs(blocks: readonly BlockSums[], layout: GradientLayout): Float64Array {
   const max = new Float64Array(layout.sizes.length);
   for (const b of blocks) {
     b.grads.forEach((g, t) => {
@@ -50,7 +56,7 @@ export function fixedExponents(maxAbs: Float64Array, totalBlocks: number): Int32
 }
 
 /** This process's blocks summed in fixed point into one flat vector (integers in float64). */
-export function fixedSum(blocks: readonly BlockGradient[], exponents: Int32Array, layout: GradientLayout): Float64Array {
+export function fixedSum(blocks: readonly BlockSums[], exponents: Int32Array, layout: GradientLayout): Float64Array {
   const sum = new Float64Array(layout.total);
   for (const b of blocks) {
     b.grads.forEach((g, t) => toFixed(g, exponents[t], sum.subarray(layout.offsets[t], layout.offsets[t] + layout.sizes[t]), true));
@@ -68,7 +74,7 @@ export function meanFromFixed(sum: Float64Array, exponents: Int32Array, layout: 
 }
 
 /** `fast` mode: float32 sum of this process's blocks, in block order, into one flat vector. */
-export function floatSum(blocks: readonly BlockGradient[], layout: GradientLayout): Float32Array {
+export function floatSum(blocks: readonly BlockSums[], layout: GradientLayout): Float32Array {
   const sum = new Float32Array(layout.total);
   for (const b of blocks) {
     b.grads.forEach((g, t) => {
