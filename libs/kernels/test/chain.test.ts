@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { selectBackend } from '@nbm/backend';
-import { sampleModel, type ModelConfig } from '@nbm/model';
+import { conditional64, sampleModel, wv64, type ModelConfig } from '@nbm/model';
 import { Stream } from '@nbm/random';
 import { bitwiseEqual, kernelOrSkip, makeBlock, makeParams, normwiseError } from './helpers.ts';
-import { checkTracedChain, cond64, wv } from './reference.ts';
+import { checkTracedChain } from './reference.ts';
 
 /**
  * Sizes chosen against the kernel's layout: ny not a multiple of 16 (13, 17, 40) or exactly one (16), nh = 1
@@ -34,7 +34,7 @@ describe('native Gibbs chain vs a float64 reference, step by step', () => {
       let draws = 0;
       let ambiguous = 0;
       for (let b = 0; b < m; b++) {
-        const k64 = cond64(c, params, blk.x.subarray(b * c.nx, (b + 1) * c.nx));
+        const k64 = conditional64(c, params, blk.x.subarray(b * c.nx, (b + 1) * c.nx));
         const check = checkTracedChain(c, k64, key, blk.index[b], k, r.hTrace!.subarray(b * k * c.nh, (b + 1) * k * c.nh), r.yTrace!.subarray(b * k * c.ny, (b + 1) * k * c.ny), MARGIN);
         expect(check.wrongDraws, `example ${b}: draws decided against the reference`).to.equal(0);
         expect(check.maxVisibleError, `example ${b}: Gaussian visible state error`).to.be.at.most(1e-5);
@@ -78,9 +78,9 @@ describe('native Gibbs chain vs a float64 reference, step by step', () => {
       // denoised: from the last h of the same chain, Gaussian μ + W h / P, Ising tanh(σ(2(Pμ + W h)))
       const clean = kernel.sample(c, params, blk.x, blk.index, key, 6, true, streams, { threads: 1 });
       for (let b = 0; b < blk.count; b++) {
-        const k64 = cond64(c, params, blk.x.subarray(b * c.nx, (b + 1) * c.nx));
+        const k64 = conditional64(c, params, blk.x.subarray(b * c.nx, (b + 1) * c.nx));
         const h = traced.hTrace!.subarray((b * 6 + 5) * c.nh, (b * 6 + 6) * c.nh);
-        const field = wv(c, k64.W, h);
+        const field = wv64(c, k64.W, h);
         for (let i = 0; i < c.ny; i++) {
           const ref = visible === 'gaussian' ? k64.mu[i] + field[i] / k64.P[i] : Math.tanh(1 / (1 + Math.exp(-2 * (k64.P[i] * k64.mu[i] + field[i]))));
           expect(Math.abs(clean[b * c.ny + i] - ref), `${visible} example ${b} unit ${i}`).to.be.at.most(1e-5 * (1 + Math.abs(ref)));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { selectBackend } from '@nbm/backend';
 import { createTfjsEngine, type ModelConfig } from '@nbm/model';
 import { kernelOrSkip, makeBlock, makeParams, normwiseError } from './helpers.ts';
-import { blockGradient64 } from './reference.ts';
+import { blockGradient64 } from '@nbm/model';
 
 const CASES: Array<{ name: string; c: ModelConfig; m: number; k: number; dense?: boolean }> = [
   { name: 'Gaussian, ny 13, nh 5', c: { nx: 4, ny: 13, nh: 5, width: 7, visible: 'gaussian' }, m: 3, k: 6 },

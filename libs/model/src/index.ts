@@ -26,3 +26,4 @@ export {
   type EngineDecision,
   type EngineTask,
 } from './registry.ts';
+export { conditional64, freeEnergy64, energy64, wtd64, wv64, logCosh64, blockGradient64, type Conditional64 } from './reference.ts';

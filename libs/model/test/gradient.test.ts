@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
 import {
   chainRandoms,
+  conditional64,
   conditionals,
   createTfjsEngine,
+  freeEnergy64,
   initParameters,
   parameterTensors,
   runChain,
@@ -12,7 +14,7 @@ import {
   type ModelConfig,
   type Parameters,
 } from '../src/index.ts';
-import { cond64, freeEnergy64, toFloat64 } from './reference.ts';
+import { toFloat64 } from './reference.ts';
 
 function block(c: ModelConfig, m: number, seed: number): ExampleBlock {
   const x = new Float32Array(m * c.nx);
@@ -61,8 +63,8 @@ describe('CD-k gradient (tfjs engine)', () => {
       const ys = rows(blk.y, c.ny);
       const p64 = toFloat64(params);
       const loss = () => xs.reduce((s, x, b) => {
-        const kk = cond64(c, p64, x);
-        return s + freeEnergy64(kk, ys[b]) - freeEnergy64(kk, yNeg[b]);
+        const kk = conditional64(c, p64, x);
+        return s + freeEnergy64(c, kk, ys[b]) - freeEnergy64(c, kk, yNeg[b]);
       }, 0);
       const h = 1e-6;
       p64.specs.forEach((spec, i) => {

@@ -3,7 +3,9 @@ import { selectBackend, tf } from '@nbm/backend';
 import { Stream } from '@nbm/random';
 import {
   chainRandoms,
+  conditional64,
   conditionals,
+  freeEnergy64,
   initParameters,
   parameterTensors,
   runChain,
@@ -12,7 +14,7 @@ import {
   type ModelConfig,
   type Parameters,
 } from '../src/index.ts';
-import { cond64, freeEnergy64, spins } from './reference.ts';
+import { spins } from './reference.ts';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
@@ -41,7 +43,7 @@ describe('Gibbs conditionals', () => {
     const params = coupledModel(c, 3);
     const x = [1, 0];
     const n = 20000;
-    const k = cond64(c, params, x);
+    const k = conditional64(c, params, x);
     const y0 = [0.7, -0.4, 1.2];
     const h0 = [1, -1];
     const pt = parameterTensors(params);
@@ -56,13 +58,13 @@ describe('Gibbs conditionals', () => {
     tf.dispose(Object.values(pt));
     for (let j = 0; j < 2; j++) {
       let z = 0;
-      for (let i = 0; i < 3; i++) z += k.W[i][j] * (y0[i] - k.mu[i]);
+      for (let i = 0; i < 3; i++) z += k.W[i * c.nh + j] * (y0[i] - k.mu[i]);
       const p = sigmoid(2 * z);
       // E[h] = 2p − 1, SE = 2·sqrt(p(1−p)/n); 5 SE
       expect(hMean[j]).to.be.closeTo(2 * p - 1, 10 * Math.sqrt((p * (1 - p)) / n));
     }
     for (let i = 0; i < 3; i++) {
-      const field = k.W[i][0] * h0[0] + k.W[i][1] * h0[1];
+      const field = k.W[i * c.nh + 0] * h0[0] + k.W[i * c.nh + 1] * h0[1];
       const mean = k.mu[i] + field / k.P[i];
       const v = 1 / k.P[i];
       expect(yMean[i]).to.be.closeTo(mean, 5 * Math.sqrt(v / n));
@@ -76,7 +78,7 @@ describe('Gibbs conditionals', () => {
     const params = coupledModel(c, 4);
     const x = [0, 1];
     const n = 20000;
-    const k = cond64(c, params, x);
+    const k = conditional64(c, params, x);
     const h0 = [-1, 1];
     const pt = parameterTensors(params);
     const yMean = tf.tidy(() => {
@@ -87,7 +89,7 @@ describe('Gibbs conditionals', () => {
     });
     tf.dispose(Object.values(pt));
     for (let i = 0; i < 3; i++) {
-      const a = k.P[i] * k.mu[i] + k.W[i][0] * h0[0] + k.W[i][1] * h0[1];
+      const a = k.P[i] * k.mu[i] + k.W[i * c.nh + 0] * h0[0] + k.W[i * c.nh + 1] * h0[1];
       const p = sigmoid(2 * a);
       expect(yMean[i]).to.be.closeTo(2 * p - 1, 10 * Math.sqrt((p * (1 - p)) / n));
     }
@@ -114,14 +116,14 @@ describe('the whole chain samples the model', () => {
     const c: ModelConfig = { nx: 2, ny: 3, nh: 4, width: 4, visible: 'gaussian' };
     const params = coupledModel(c, 21);
     const x = [1, 0];
-    const k = cond64(c, params, x);
+    const k = conditional64(c, params, x);
     // exact: p(h) ∝ exp(½ hᵀJh), J = Wᵀ P⁻¹ W; y | h ~ N(μ + P⁻¹Wh, P⁻¹)
     const hs = spins(c.nh);
     const logw = hs.map((h) => {
       let e = 0;
       for (let i = 0; i < c.ny; i++) {
         let f = 0;
-        for (let j = 0; j < c.nh; j++) f += k.W[i][j] * h[j];
+        for (let j = 0; j < c.nh; j++) f += k.W[i * c.nh + j] * h[j];
         e += (0.5 * f * f) / k.P[i];
       }
       return e;
@@ -129,7 +131,7 @@ describe('the whole chain samples the model', () => {
     const max = Math.max(...logw);
     const w = logw.map((l) => Math.exp(l - max));
     const Z = w.reduce((a, b) => a + b, 0);
-    const cm = hs.map((h) => k.mu.map((m, i) => m + k.W[i].reduce((s, wij, j) => s + wij * h[j], 0) / k.P[i]));
+    const cm = hs.map((h) => Array.from(k.mu, (m, i) => m + h.reduce((s, hj, j) => s + k.W[i * c.nh + j] * hj, 0) / k.P[i]));
     const mean = [0, 1, 2].map((i) => cm.reduce((s, m, t) => s + (w[t] / Z) * m[i], 0));
     const cov = [0, 1, 2].map((i) => [0, 1, 2].map((j) => cm.reduce((s, m, t) => s + (w[t] / Z) * (m[i] - mean[i]) * (m[j] - mean[j]), 0) + (i === j ? 1 / k.P[i] : 0)));
     // the coupling is strong: the variance along y must differ clearly from the uncoupled 1/P
@@ -154,9 +156,9 @@ describe('the whole chain samples the model', () => {
     const c: ModelConfig = { nx: 2, ny: 3, nh: 4, width: 4, visible: 'ising' };
     const params = coupledModel(c, 22);
     const x = [0, 1];
-    const k = cond64(c, params, x);
+    const k = conditional64(c, params, x);
     const states = spins(c.ny);
-    const logp = states.map((y) => -freeEnergy64(k, y));
+    const logp = states.map((y) => -freeEnergy64(c, k, y));
     const max = Math.max(...logp);
     const Z = logp.reduce((s, l) => s + Math.exp(l - max), 0);
     const p = logp.map((l) => Math.exp(l - max) / Z);

@@ -111,24 +111,38 @@ fn logcosh(z: f32) -> f32 {
 // Networks: hidden layers, outputs (μ, P, s), W(x)
 // ---------------------------------------------------------------------------------------------------------
 
+// Invocation g of a (2, E, width) grid over the hidden units of both networks: net 0 (bias) or 1 (precision),
+// example e, unit kk, and r = e·width + kk (the unit's place in a (E, width) array).
+struct HiddenUnit {
+  net: u32,
+  r: u32,
+  e: u32,
+  kk: u32,
+}
+
+fn hidden_unit(g: u32) -> HiddenUnit {
+  let per = dims.examples * dims.width;
+  let r = g % per;
+  return HiddenUnit(g / per, r, r / dims.width, r % dims.width);
+}
+
 // (2, E, width): relu(W1 x + b1) of the bias net (0) and the precision net (1).
 @compute @workgroup_size(64)
 fn hidden_layers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) local: u32) {
   let g = flat(wg, nwg, local);
-  let per = dims.examples * dims.width;
-  if (g >= 2u * per) { return; }
-  let net = g / per;
-  let r = g % per;
-  let e = r / dims.width;
-  let kk = r % dims.width;
+  if (g >= 2u * dims.examples * dims.width) { return; }
+  let u = hidden_unit(g);
+  let net = u.net;
+  let e = u.e;
+  let kk = u.kk;
   let w1 = select(dims.t0, dims.t4, net == 1u);
   let b1 = select(dims.t1, dims.t5, net == 1u);
   var acc = 0.0;
   for (var c = 0u; c < dims.nx; c++) {
     acc = fma(params[w1 + kk * dims.nx + c], inputs[e * dims.nx + c], acc);
   }
-  work[select(dims.wAb, dims.wAp, net == 1u) + r] = max(acc + params[b1 + kk], 0.0);
+  work[select(dims.wAb, dims.wAp, net == 1u) + u.r] = max(acc + params[b1 + kk], 0.0);
 }
 
 // (E, ny): μ (tanh for Ising), s = log P before the clip, P = exp(clip(s)).
@@ -359,20 +373,16 @@ fn chain(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec
 fn hidden_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) local: u32) {
   let g = flat(wg, nwg, local);
-  let per = dims.examples * dims.width;
-  if (g >= 2u * per) { return; }
-  let net = g / per;
-  let r = g % per;
-  let e = r / dims.width;
-  let kk = r % dims.width;
-  let w2 = select(dims.t2, dims.t6, net == 1u);
-  let go = select(dims.wGob, dims.wGop, net == 1u);
+  if (g >= 2u * dims.examples * dims.width) { return; }
+  let u = hidden_unit(g);
+  let w2 = select(dims.t2, dims.t6, u.net == 1u);
+  let go = select(dims.wGob, dims.wGop, u.net == 1u);
   var acc = 0.0;
   for (var i = 0u; i < dims.ny; i++) {
-    acc = fma(params[w2 + i * dims.width + kk], work[go + e * dims.ny + i], acc);
+    acc = fma(params[w2 + i * dims.width + u.kk], work[go + u.e * dims.ny + i], acc);
   }
-  let a = work[select(dims.wAb, dims.wAp, net == 1u) + r];
-  work[select(dims.wGab, dims.wGap, net == 1u) + r] = select(0.0, acc, a > 0.0);
+  let a = work[select(dims.wAb, dims.wAp, u.net == 1u) + u.r];
+  work[select(dims.wGab, dims.wGap, u.net == 1u) + u.r] = select(0.0, acc, a > 0.0);
 }
 
 // The tensor that flat parameter element p belongs to.
