@@ -110,6 +110,19 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
     expect(meta.request.backend).to.equal('webgpu');
   });
 
+  it("the tfjs engine on tfjs's webgpu backend tracks it on the cpu backend (CD within 1e-5 relative, 10 steps)", async () => {
+    const [gpu, cpu] = [join(scratch.dir, 'tfjs-webgpu'), join(scratch.dir, 'tfjs-cpu')];
+    for (const [backend, out] of [['webgpu', gpu], ['cpu', cpu]]) {
+      const r = await train(['--kernel', 'tfjs', '--backend', backend, '--max-steps', '10', '--out', out]);
+      expect(r.code, r.stderr).to.equal(0);
+    }
+    const rows = (dir: string) => csvRows(join(dir, 'metrics.csv')).filter((r) => r.kind === 'train');
+    const [g, c] = [rows(gpu), rows(cpu)];
+    expect(g.length).to.equal(10);
+    g.forEach((r, i) => expect(Math.abs(Number(r.cd_loss) - Number(c[i].cd_loss)), `step ${r.step}`).to.be.at.most(1e-5 * Math.abs(Number(c[i].cd_loss))));
+    expect(JSON.parse(readFileSync(join(gpu, 'config.json'), 'utf8')).runtime.backend.name).to.equal('webgpu');
+  });
+
   it('auto passes over a software adapter and says so', async () => {
     const out = join(scratch.dir, 'auto');
     const r = await train(['--kernel', 'auto', '--max-steps', '1', '--out', out]);
@@ -127,6 +140,12 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
     expect(lines, r.stderr).to.have.length(1);
     expect(lines[0]).to.match(/--kernel webgpu: .*not available: no Vulkan GPU driver \(.*no-such-icd\.json \(missing\)/);
     expect(r.stderr).to.not.match(/\n\s+at /);
+    expect(existsSync(out) ? readdirSync(out) : []).to.deep.equal([]);
+    const t = await train(['--kernel', 'tfjs', '--backend', 'webgpu', '--max-steps', '1', '--out', out], { VK_ICD_FILENAMES: join(scratch.dir, 'no-such-icd.json') });
+    expect(t.code).to.not.equal(0);
+    expect(t.stderr.trim().split('\n').filter((l) => l.startsWith('nbm train:'))).to.deep.equal([
+      "nbm train: --backend webgpu: tfjs's webgpu backend cannot start: Dawn found no WebGPU adapter (a Vulkan driver: the GPU's, or SwiftShader with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)",
+    ]);
     expect(existsSync(out) ? readdirSync(out) : []).to.deep.equal([]);
   });
 });

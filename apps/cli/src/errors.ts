@@ -1,3 +1,4 @@
+import { BackendUnavailableError } from '@nbm/backend';
 import { CheckpointError, LockedError } from '@nbm/checkpoint';
 import { DataFileError } from '@nbm/data';
 import { EvalError } from '@nbm/evaluate';
@@ -23,7 +24,7 @@ export class UsageError extends Error {
 const USER_ERRORS = [
   UsageError, ConfigError, DataFileError, CheckpointError, EvalError, SampleError, SpaceError, SchedulerError, SweepError,
   SweepDirError, LockedError, InfraOptionError, KeyFileError, InsecureEndpointError, RegistrationRefusedError,
-  TrainingDivergedError, GpuUnavailableError, GpuLimitError, GpuDeviceLostError,
+  TrainingDivergedError, GpuUnavailableError, GpuLimitError, GpuDeviceLostError, BackendUnavailableError,
 ];
 
 /** A file-system error on a path the user named (ENOENT, EACCES, …): also the user's to fix. */

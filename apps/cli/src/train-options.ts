@@ -29,7 +29,7 @@ export const TRAIN_FLAGS: readonly FlagDoc[] = [
   { flag: 'decay-weights', key: 'decayWeights', kind: 'number', help: 'AdamW weight decay of the weights network (default 1.0)' },
   { flag: 'seed', key: 'seed', kind: 'int', help: 'seed of every random draw (default 1)' },
   { flag: 'out', key: 'out', kind: 'string', help: 'run directory (default runs/<dataset>-<visible>-<time>)' },
-  { flag: 'backend', key: 'backend', kind: 'string', help: 'auto | tensorflow | wasm | cpu (default auto)' },
+  { flag: 'backend', key: 'backend', kind: 'string', help: 'auto | tensorflow | wasm | cpu | webgpu: the tfjs backend of --kernel tfjs (default auto; webgpu only on request)' },
   { flag: 'kernel', key: 'kernel', kind: 'string', help: 'auto | native | webgpu | tfjs: native CPU kernel, WebGPU kernels or the tfjs path (default auto)' },
   { flag: 'device', key: 'device', kind: 'int', help: 'WebGPU adapter index for --kernel webgpu (default 0)' },
   { flag: 'threads', key: 'threads', kind: 'int', help: 'native kernel threads (default 0: all cores)' },

@@ -1,2 +1,2 @@
 export { tf, type Tensor } from './tf.ts';
-export { selectBackend, type BackendChoice, type BackendName, type BackendRequest } from './select.ts';
+export { selectBackend, BackendUnavailableError, type BackendChoice, type BackendName, type BackendRequest } from './select.ts';

@@ -1,6 +1,6 @@
 import { tf } from './tf.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 export type BackendRequest = BackendName | 'auto';
 
 /** What was chosen and why: printed at the start of a run and recorded in its config.json. */
@@ -16,6 +16,31 @@ export interface BackendChoice {
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/** A requested tfjs backend cannot run here; the message says why and what to do. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
+/**
+ * Makes tfjs's webgpu backend loadable in Node: Dawn's bindings (npm `webgpu`) as `navigator.gpu` (Vulkan on Linux)
+ * and the WebGPU constants as globals, then the backend package. Returns why not, or null when an adapter answers.
+ */
+async function loadTfjsWebgpu(): Promise<string | null> {
+  try {
+    const dawn = await import('webgpu');
+    const g = globalThis as Record<string, unknown>;
+    for (const [k, v] of Object.entries(dawn.globals as Record<string, unknown>)) if (!(k in g)) g[k] = v;
+    const nav = (g.navigator ??= {}) as { gpu?: GPU };
+    nav.gpu ??= dawn.create(process.platform === 'linux' ? ['backend=vulkan'] : []);
+    const adapter = await nav.gpu.requestAdapter();
+    if (!adapter) return 'Dawn found no WebGPU adapter (a Vulkan driver: the GPU\'s, or SwiftShader with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
+    await import('@tensorflow/tfjs-backend-webgpu');
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
 
 /**
  * Loads libtensorflow bindings if installed. They are optional dependencies (their install downloads
@@ -74,7 +99,7 @@ export async function selectBackend(request: BackendRequest): Promise<BackendCho
       return { name: 'tensorflow', tfjsBackend: tf.getBackend(), package: loaded.package, reason: `${request === 'auto' ? 'auto: ' : ''}${loaded.package} loaded` };
     }
     if (request === 'tensorflow') {
-      throw new Error(
+      throw new BackendUnavailableError(
         `--backend tensorflow: libtensorflow bindings are not available (${loaded.error}). ` +
           'Install @tensorflow/tfjs-node-gpu (GPU) or @tensorflow/tfjs-node (CPU) on a machine that can download libtensorflow, or use --backend auto.',
       );
@@ -93,8 +118,14 @@ export async function selectBackend(request: BackendRequest): Promise<BackendCho
       probeMs,
     };
   }
+  if (request === 'webgpu') {
+    const why = await loadTfjsWebgpu();
+    if (why) throw new BackendUnavailableError(`--backend webgpu: tfjs's webgpu backend cannot start: ${why}`);
+    await activate('webgpu');
+    return { name: 'webgpu', tfjsBackend: tf.getBackend(), reason: 'requested with --backend webgpu (tfjs on WebGPU through Dawn; it reads results back asynchronously)' };
+  }
   if (request !== 'wasm' && request !== 'cpu') {
-    throw new Error(`unknown backend '${String(request)}': expected auto, tensorflow, wasm or cpu`);
+    throw new Error(`unknown backend '${String(request)}': expected auto, tensorflow, wasm, cpu or webgpu`);
   }
   await activate(request);
   return { name: request, tfjsBackend: tf.getBackend(), reason: `requested with --backend ${request}` };

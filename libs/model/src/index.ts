@@ -12,7 +12,7 @@ export {
 export type { ExampleBlock, ChainKey, BlockStats, BlockGradient, GradientEngine, HostGradientEngine, ShardGradients } from './engine.ts';
 export { conditionals, freeEnergy, logCosh, visibleTimesWeights, hiddenTimesWeights, type Conditionals, type ParameterTensors } from './networks.ts';
 export { chainRandoms, runChain, sampleHidden, sampleVisible, type ChainStreams } from './chain.ts';
-export { createTfjsEngine, parameterTensors, trainingStreams } from './tfjs-engine.ts';
+export { createTfjsEngine, createAsyncTfjsEngine, parameterTensors, trainingStreams } from './tfjs-engine.ts';
 export { adamwStep, initAdamW, type AdamWConfig, type AdamWState } from './adamw.ts';
 export { sampleModel, conditionalArrays } from './sample.ts';
 export {

@@ -130,7 +130,7 @@ export function validateConfig(c: TrainConfig): void {
   nonNegative('decay-weights', c.decayWeights);
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) throw new ConfigError(`--seed must be an integer in [0, 4294967295], got ${c.seed}`);
   if (c.reduce !== 'exact' && c.reduce !== 'fast') throw new ConfigError(`--reduce must be exact or fast, got '${c.reduce}'`);
-  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(c.backend)) throw new ConfigError(`--backend must be auto, tensorflow, wasm or cpu, got '${c.backend}'`);
+  if (!['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'].includes(c.backend)) throw new ConfigError(`--backend must be auto, tensorflow, wasm, cpu or webgpu, got '${c.backend}'`);
   if (!['auto', 'native', 'tfjs', 'webgpu'].includes(c.kernel)) throw new ConfigError(`--kernel must be auto, native, tfjs or webgpu, got '${c.kernel}'`);
   if (c.device !== undefined) nonNegativeInt('device', c.device);
   nonNegativeInt('threads', c.threads);

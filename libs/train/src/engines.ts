@@ -1,5 +1,6 @@
 import { createNativeEngine, defaultThreads, loadNativeKernel, requireNativeKernel } from '@nbm/kernels';
-import { EngineUnavailableError, createTfjsEngine, resolveEngine, type GradientEngine, type ModelConfig } from '@nbm/model';
+import { tf } from '@nbm/backend';
+import { EngineUnavailableError, createAsyncTfjsEngine, createTfjsEngine, resolveEngine, type GradientEngine, type ModelConfig } from '@nbm/model';
 import { GpuLimitError, GpuUnavailableError, createWebgpuEngine, openGpu } from '@nbm/webgpu';
 import { ConfigError, type KernelRequest } from './config.ts';
 import { jsOps, nativeOps, type StepOps } from './ops.ts';
@@ -51,7 +52,9 @@ export async function chooseEngine(model: ModelConfig, request: KernelRequest, t
     };
   }
   if (decision.name === 'webgpu') return webgpuChoice(model, decision.reason, threads, device);
-  return { engine: createTfjsEngine(model), kind: 'tfjs', reason: decision.reason, ops: jsOps };
+  // tfjs's webgpu backend reads back only asynchronously
+  const engine = tf.getBackend() === 'webgpu' ? createAsyncTfjsEngine(model) : createTfjsEngine(model);
+  return { engine, kind: 'tfjs', reason: decision.reason, ops: jsOps };
 }
 
 async function webgpuChoice(model: ModelConfig, reason: string, threads: number, device: number): Promise<EngineChoice> {
