@@ -52,7 +52,7 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
   it('tracks the native kernel for 40 steps (CD within 1e-3 relative, MSE_bias within 1e-4, every step)', async () => {
     const gpu = join(scratch.dir, 'gpu');
     const cpu = join(scratch.dir, 'cpu');
-    const a = await train(['--kernel', 'webgpu', '--max-steps', '40', '--out', gpu]);
+    const a = await train(['--engine', 'webgpu', '--max-steps', '40', '--out', gpu]); // --engine: --kernel's newer name
     expect(a.code, a.stderr).to.equal(0);
     const b = await train(['--kernel', 'native', '--max-steps', '40', '--out', cpu]);
     expect(b.code, b.stderr).to.equal(0);
@@ -93,9 +93,9 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
     a.params.forEach((p, i) => expect(sameBytes(p.data, b.params[i].data), p.name).to.equal(true));
   });
 
-  it('nbm sample --backend webgpu: byte-identical on 1 process and 2 workers, and the adapter recorded', async () => {
+  it('nbm sample --engine webgpu: byte-identical on 1 process and 2 workers, and the adapter recorded', async () => {
     const run = join(scratch.dir, 'gpu'); // the 40-step run above
-    const request = ['--checkpoint', run, '--classes', '0-3', '--per-class', '5', '--gibbs-steps', '4', '--seed', '7', '--block-size', '8', '--backend', 'webgpu', '--no-pictures', '--quiet'];
+    const request = ['--checkpoint', run, '--classes', '0-3', '--per-class', '5', '--gibbs-steps', '4', '--seed', '7', '--block-size', '8', '--engine', 'webgpu', '--no-pictures', '--quiet'];
     const outs: string[] = [];
     for (const [name, extra] of [['s-local', ['--chunk', '16']], ['s-w2', ['--workers', '2', '--chunk', '8']]] as const) {
       const out = join(scratch.dir, name);

@@ -29,9 +29,10 @@ export const TRAIN_FLAGS: readonly FlagDoc[] = [
   { flag: 'decay-weights', key: 'decayWeights', kind: 'number', help: 'AdamW weight decay of the weights network (default 1.0)' },
   { flag: 'seed', key: 'seed', kind: 'int', help: 'seed of every random draw (default 1)' },
   { flag: 'out', key: 'out', kind: 'string', help: 'run directory (default runs/<dataset>-<visible>-<time>)' },
-  { flag: 'backend', key: 'backend', kind: 'string', help: 'auto | tensorflow | wasm | cpu | webgpu: the tfjs backend of --kernel tfjs (default auto; webgpu only on request)' },
-  { flag: 'kernel', key: 'kernel', kind: 'string', help: 'auto | native | webgpu | tfjs: native CPU kernel, WebGPU kernels or the tfjs path (default auto)' },
-  { flag: 'device', key: 'device', kind: 'int', help: 'WebGPU adapter index for --kernel webgpu (default 0)' },
+  { flag: 'backend', key: 'backend', kind: 'string', help: 'auto | tensorflow | wasm | cpu | webgpu: the tfjs backend of --engine tfjs (default auto; webgpu only on request)' },
+  { flag: 'engine', key: 'kernel', kind: 'string', help: 'auto | native | webgpu | tfjs: the native CPU kernel, the WebGPU kernels or the tfjs path (default auto)' },
+  { flag: 'kernel', key: 'kernel', kind: 'string', help: 'the same as --engine (its older name)' },
+  { flag: 'device', key: 'device', kind: 'int', help: 'WebGPU adapter index for --engine webgpu (default 0)' },
   { flag: 'threads', key: 'threads', kind: 'int', help: 'native kernel threads (default 0: all cores)' },
   { flag: 'block-size', key: 'blockSize', kind: 'int', help: 'examples per gradient block, the unit of exact summation (default 16)' },
   { flag: 'reduce', key: 'reduce', kind: 'string', help: 'exact | fast: fixed-point (bitwise reproducible) or float32 gradient sums (default exact)' },
@@ -61,6 +62,9 @@ function defaultOut(c: Pick<TrainConfig, 'dataset' | 'visible'>): string {
 /** Flag values as config entries (only the flags that were given). */
 function givenSettings(values: Record<string, unknown>): Partial<Record<keyof TrainConfig, unknown>> {
   const out: Partial<Record<keyof TrainConfig, unknown>> = {};
+  if (values.engine !== undefined && values.kernel !== undefined && values.engine !== values.kernel) {
+    throw new UsageError(`--engine ${values.engine} and --kernel ${values.kernel} disagree: --kernel is --engine's older name, give one`);
+  }
   for (const f of TRAIN_FLAGS) {
     if (!f.key || values[f.flag] === undefined) continue;
     out[f.key] = f.kind === 'int' ? intFlag(values, f.flag) : f.kind === 'number' ? numberFlag(values, f.flag) : values[f.flag];

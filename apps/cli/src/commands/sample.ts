@@ -27,15 +27,34 @@ The same request gives byte-identical files whatever --workers and --chunk are, 
   --start-timeout-ms N   how long to wait for the expected workers (default 300000)
   --chunk N              rows per unit of work and of writing (default ${DEFAULT_CHUNK}; a multiple of --block-size)
   --block-size N         rows per model evaluation; part of the request (default ${DEFAULT_BLOCK_SIZE})
-  --backend NAME         auto | native | webgpu | tensorflow | wasm | cpu; part of the request, since it decides the bits
-                         (default auto: WebGPU on a hardware GPU, else the native CPU kernel where it built, else
-                         tensorflow if installed, else wasm, chosen without a timing probe)
+  --engine NAME          auto | native | webgpu | tfjs: what runs the chains; part of the request, since it decides the
+                         bits (default auto: WebGPU on a hardware GPU, else the native CPU kernel where it built,
+                         else tfjs on tensorflow if installed, else on wasm, chosen without a timing probe)
+  --backend NAME         auto | tensorflow | wasm | cpu: the tfjs backend of --engine tfjs (default wasm); without
+                         --engine it may also name an engine (native, webgpu), as before --engine existed
   --no-pictures          skip grid.png and components.png
   --heartbeat-ms N       worker heartbeat interval (default 1000)
   --timeout-ms N         a worker silent this long is lost and its chunk reassigned (default 10000)
   --quiet                no progress output`;
 
 const BACKENDS = ['auto', 'native', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+const ENGINES = ['auto', 'native', 'webgpu', 'tfjs'];
+
+/**
+ * The one request the sampler takes (recorded in sample.json) from --engine and --backend: an engine that is not
+ * tfjs is the request itself; --engine tfjs takes --backend's tfjs backend (default auto among them).
+ */
+function sampleBackendRequest(engine: string | undefined, backend: string | undefined): string | undefined {
+  if (engine !== undefined && !ENGINES.includes(engine)) throw new UsageError(`--engine must be auto, native, webgpu or tfjs, got '${engine}'`);
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu (or an engine: native, webgpu), got '${backend}'`);
+  if (engine === undefined || engine === 'auto') return engine === 'auto' && backend === undefined ? 'auto' : backend;
+  if (engine === 'tfjs') {
+    if (backend === 'native' || backend === 'webgpu') throw new UsageError(`--engine tfjs --backend ${backend}: ${backend} is an engine, not a tfjs backend (tensorflow, wasm or cpu)`);
+    return backend === undefined || backend === 'auto' ? 'wasm' : backend;
+  }
+  if (backend !== undefined && backend !== engine && backend !== 'auto') throw new UsageError(`--engine ${engine} --backend ${backend}: --backend picks the tfjs backend of --engine tfjs only`);
+  return engine;
+}
 
 /** `nbm sample`: returns the exit code (bad input is a UsageError: exit 2, one line, nothing complete on disk). */
 export async function sampleCommand(args: string[]): Promise<number> {
@@ -59,6 +78,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
       chunk: { type: 'string' },
       'block-size': { type: 'string' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
       'no-pictures': { type: 'boolean' },
       'heartbeat-ms': { type: 'string' },
       'timeout-ms': { type: 'string' },
@@ -72,8 +92,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
   }
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('--out DIR is required: where samples.npy and the rest go');
-  const backend = values.backend as string | undefined;
-  if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend must be auto, native, webgpu, tensorflow, wasm or cpu, got '${backend}'`);
+  const backend = sampleBackendRequest(values.engine as string | undefined, values.backend as string | undefined);
   const spec: SampleSpec = {
     checkpoint: values.checkpoint as string | undefined,
     classes: values.classes as string | undefined,

@@ -29,7 +29,7 @@ import { intFlag, numberFlag, parseFlags, type OptionSpec } from '../options.ts'
 import { TRAIN_FLAGS, resolveTrainConfig } from '../train-options.ts';
 
 /** `nbm train` flags that a sweep sets itself, or that name files: passed through as given, never swept. */
-const NOT_SWEPT = new Set(['out', 'resume', 'config', 'quiet', 'x', 'y', 'epochs']);
+const NOT_SWEPT = new Set(['out', 'resume', 'config', 'quiet', 'x', 'y', 'epochs', 'kernel']);
 /** `nbm train` flags that do not reach the trials (the sweep has its own meaning for them). */
 const SWEEP_OWNS = new Set(['out', 'resume', 'quiet']);
 
