@@ -1,5 +1,5 @@
 /**
- * The native kernel and the tfjs path train the same model: 200 steps from the same seed give the same loss
+ * The native kernel and the tfjs path train the same model: 120 steps from the same seed give the same loss
  * curves. They differ only by float32 rounding (exp/log/tanh are the kernel's own) and, rarely, a Bernoulli draw
  * whose uniform falls within that rounding of its probability, which changes one chain of one step: that step's
  * CD loss then moves by about |ΔF|/B. The bounds below allow for a few such flips and nothing more.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadNativeKernel } from '@nbm/kernels';
 import { runNbm, scratchDir } from './helpers.ts';
 
-const ARGS = ['--train-examples', '640', '--val-examples', '64', '--batch-size', '32', '--block-size', '8', '--hidden', '8', '--gibbs-steps', '4', '--log-every', '1', '--no-pictures', '--quiet', '--lr', '2e-3', '--max-steps', '200', '--backend', 'cpu'];
+const ARGS = ['--train-examples', '640', '--val-examples', '64', '--batch-size', '32', '--block-size', '8', '--hidden', '8', '--gibbs-steps', '4', '--log-every', '1', '--no-pictures', '--quiet', '--lr', '2e-3', '--max-steps', '120', '--backend', 'cpu'];
 
 function trainRows(dir: string): Array<Record<string, number>> {
   const [head, ...rows] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
@@ -18,7 +18,7 @@ function trainRows(dir: string): Array<Record<string, number>> {
   return rows.filter((r) => r.startsWith('train')).map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], Number(v)])));
 }
 
-describe('native kernel vs tfjs path: a 200-step training run', function () {
+describe('native kernel vs tfjs path: a 120-step training run', function () {
   this.timeout(300_000);
   const scratch = scratchDir();
   after(() => scratch.remove());
@@ -38,8 +38,8 @@ describe('native kernel vs tfjs path: a 200-step training run', function () {
     }
     const a = trainRows(native);
     const b = trainRows(tfjs);
-    expect(a).to.have.length(200);
-    expect(b).to.have.length(200);
+    expect(a).to.have.length(120);
+    expect(b).to.have.length(120);
     const rel = (x: number, y: number) => Math.abs(x - y) / Math.max(1e-12, Math.abs(y));
     a.forEach((row, i) => {
       expect(rel(row.cd_loss, b[i].cd_loss), `CD loss at step ${row.step}`).to.be.below(1e-3);

@@ -49,20 +49,22 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
 
   const train = (args: string[], env: NodeJS.ProcessEnv = GPU_ENV) => runNbm(['train', ...data, ...SMALL, ...args], { env, timeoutMs: 240_000 });
 
-  it('tracks the native kernel for 40 steps (CD within 1e-3 relative, MSE_bias within 1e-4, every step)', async () => {
+  // CD differs by float32 rounding and the GPU's float32 normals: ~1e-4 absolute; late in training CD nears 0, so
+  // the bound is relative with an absolute floor. A Bernoulli flip would move one step by ~|ΔF|/B ≫ this.
+  it('tracks the native kernel for 200 steps (CD within 1e-3 relative + 5e-4, MSE_bias within 1e-4, every step)', async () => {
     const gpu = join(scratch.dir, 'gpu');
     const cpu = join(scratch.dir, 'cpu');
-    const a = await train(['--engine', 'webgpu', '--max-steps', '40', '--out', gpu]); // --engine: --kernel's newer name
+    const a = await train(['--engine', 'webgpu', '--max-steps', '200', '--out', gpu]); // --engine: --kernel's newer name
     expect(a.code, a.stderr).to.equal(0);
-    const b = await train(['--kernel', 'native', '--max-steps', '40', '--out', cpu]);
+    const b = await train(['--kernel', 'native', '--max-steps', '200', '--out', cpu]);
     expect(b.code, b.stderr).to.equal(0);
     const rows = (dir: string) => csvRows(join(dir, 'metrics.csv')).filter((r) => r.kind === 'train');
     const [g, n] = [rows(gpu), rows(cpu)];
-    expect(g.length).to.equal(40);
+    expect(g.length).to.equal(200);
     g.forEach((r, i) => {
       const cd = Number(r.cd_loss);
       const ref = Number(n[i].cd_loss);
-      expect(Math.abs(cd - ref), `step ${r.step} CD`).to.be.at.most(1e-3 * Math.abs(ref));
+      expect(Math.abs(cd - ref), `step ${r.step} CD`).to.be.at.most(1e-3 * Math.abs(ref) + 5e-4);
       expect(Math.abs(Number(r.mse_bias) - Number(n[i].mse_bias)), `step ${r.step} MSE_bias`).to.be.at.most(1e-4);
     });
     const config = JSON.parse(readFileSync(join(gpu, 'config.json'), 'utf8'));
@@ -94,7 +96,7 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
   });
 
   it('nbm sample --engine webgpu: byte-identical on 1 process and 2 workers, and the adapter recorded', async () => {
-    const run = join(scratch.dir, 'gpu'); // the 40-step run above
+    const run = join(scratch.dir, 'gpu'); // the 200-step run above
     const request = ['--checkpoint', run, '--classes', '0-3', '--per-class', '5', '--gibbs-steps', '4', '--seed', '7', '--block-size', '8', '--engine', 'webgpu', '--no-pictures', '--quiet'];
     const outs: string[] = [];
     for (const [name, extra] of [['s-local', ['--chunk', '16']], ['s-w2', ['--workers', '2', '--chunk', '8']]] as const) {
@@ -110,15 +112,15 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
     expect(meta.request.backend).to.equal('webgpu');
   });
 
-  it("the tfjs engine on tfjs's webgpu backend tracks it on the cpu backend (CD within 1e-5 relative, 10 steps)", async () => {
+  it("the tfjs engine on tfjs's webgpu backend tracks it on the cpu backend (CD within 1e-5 relative, 5 steps)", async () => {
     const [gpu, cpu] = [join(scratch.dir, 'tfjs-webgpu'), join(scratch.dir, 'tfjs-cpu')];
     for (const [backend, out] of [['webgpu', gpu], ['cpu', cpu]]) {
-      const r = await train(['--kernel', 'tfjs', '--backend', backend, '--max-steps', '10', '--out', out]);
+      const r = await train(['--kernel', 'tfjs', '--backend', backend, '--max-steps', '5', '--out', out]);
       expect(r.code, r.stderr).to.equal(0);
     }
     const rows = (dir: string) => csvRows(join(dir, 'metrics.csv')).filter((r) => r.kind === 'train');
     const [g, c] = [rows(gpu), rows(cpu)];
-    expect(g.length).to.equal(10);
+    expect(g.length).to.equal(5);
     g.forEach((r, i) => expect(Math.abs(Number(r.cd_loss) - Number(c[i].cd_loss)), `step ${r.step}`).to.be.at.most(1e-5 * Math.abs(Number(c[i].cd_loss))));
     expect(JSON.parse(readFileSync(join(gpu, 'config.json'), 'utf8')).runtime.backend.name).to.equal('webgpu');
   });

@@ -18,7 +18,7 @@ import { Stream } from '@nbm/random';
 import { Usage, grid1d } from '../compute.ts';
 import type { GpuHandle } from '../device.ts';
 import {
-  CHAIN_THREADS,
+  chainThreads,
   DIMS_FIELDS,
   DIMS_FLOATS,
   MAX_HIDDEN,
@@ -151,7 +151,8 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
   const pipelines = new Map<StepEntryPoint, GPUComputePipeline>();
   try {
     for (const entryPoint of STEP_ENTRY_POINTS) {
-      pipelines.set(entryPoint, await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint }, label: entryPoint }));
+      const constants = entryPoint === 'chain' || entryPoint === 'max_abs' ? { CHAIN_THREADS: chainThreads(config) } : undefined;
+      pipelines.set(entryPoint, await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint, constants }, label: entryPoint }));
     }
   } catch (e) {
     await device.popErrorScope();
@@ -527,6 +528,3 @@ function emptyShard(sizes: readonly number[], total: number): ShardGradients {
     floatSum: async () => new Float32Array(total),
   };
 }
-
-/** The chain kernel's workgroup size, for documentation and tests. */
-export const WEBGPU_CHAIN_THREADS = CHAIN_THREADS;

@@ -47,8 +47,19 @@ export const STEP_BINDINGS = ['dims', 'params', 'inputs', 'indices', 'work', 'gr
 /** Which bindings each entry point may write (the layout marks the others read-only). */
 export const WRITABLE: ReadonlySet<(typeof STEP_BINDINGS)[number]> = new Set(['work', 'grads', 'fixed']);
 
-/** Threads of the chain and reduction workgroups; the elementwise kernels use 64. */
-export const CHAIN_THREADS = 256;
+/** Most threads of a chain or reduction workgroup; the elementwise kernels use 64. */
+export const MAX_CHAIN_THREADS = 256;
+
+/**
+ * Threads of the chain and reduction workgroups for a model: the power of two from 32 (a warp) to 256 that covers
+ * its longest vector (ny or nh), so that a small model does not idle most of its threads at every barrier. It
+ * depends on the model alone, so every worker's blocks sum in the same order.
+ */
+export function chainThreads(c: { readonly ny: number; readonly nh: number }): number {
+  let t = 32;
+  while (t < MAX_CHAIN_THREADS && t < Math.max(c.ny, c.nh)) t *= 2;
+  return t;
+}
 /** Largest nh the chain's workgroup arrays hold. */
 export const MAX_HIDDEN = 1024;
 /** Statistics per example: F(y), F(ỹ), Σd², Σy, Σy², Σy³, Σy⁴, Σv, Σvy, Σvy², Σv² (v = 1/P), padding. */
@@ -67,7 +78,8 @@ ${dimsStruct}
 @group(0) @binding(5) var<storage, read_write> grads: array<f32>;
 @group(0) @binding(6) var<storage, read_write> fixed: array<vec2<u32>>;
 
-const CHAIN_THREADS: u32 = ${CHAIN_THREADS}u;
+// set per model when the pipelines are made (chainThreads); a power of two
+override CHAIN_THREADS: u32 = ${256}u;
 const MAX_HIDDEN: u32 = ${MAX_HIDDEN}u;
 const STATS: u32 = ${STATS_PER_EXAMPLE}u;
 
@@ -254,7 +266,7 @@ fn free_energy(e: u32, src: u32, dst: u32, lid: u32) -> f32 {
   return 0.5 * reduce_sum(self_e, lid) - reduce_sum(lc, lid);
 }
 
-@compute @workgroup_size(${CHAIN_THREADS})
+@compute @workgroup_size(CHAIN_THREADS)
 fn chain(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
   let e = wg.y * nwg.x + wg.x; // uniform across the workgroup: every barrier below is reached by all
@@ -459,7 +471,7 @@ var<workgroup> redu: array<u32, CHAIN_THREADS>;
 
 // One workgroup per tensor: the largest |g| over all blocks, as f32 bits. On the bits, so that no compiler
 // assumption about NaN can interfere: |g|'s bits order like |g|, and a NaN (bits past +Inf's) counts as +Inf.
-@compute @workgroup_size(${CHAIN_THREADS})
+@compute @workgroup_size(CHAIN_THREADS)
 fn max_abs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = wg.x;
   let start = tensor_offset(t);
