@@ -47,6 +47,6 @@ describe('native kernel vs tfjs path: a 120-step training run', function () {
       expect(rel(row.mse_var, b[i].mse_var), `MSE_var at step ${row.step}`).to.be.below(1e-6);
     });
     // and the model did learn over the run, so the comparison covers a moving trajectory
-    expect(a[199].mse_bias).to.be.below(a[0].mse_bias * 0.5);
+    expect(a[119].mse_bias).to.be.below(a[0].mse_bias * 0.5);
   });
 });

@@ -187,7 +187,7 @@ describe('nbm sample (end to end)', function () {
       ['neither --classes nor --contexts', () => ['--checkpoint', run], /say what to sample/],
       ['a chunk that is not whole blocks', () => ['--checkpoint', run, '--classes', '0-9', '--chunk', '75'], /--chunk 75 must be a whole number of blocks of --block-size 50/],
       ['--per-class 0', () => ['--checkpoint', run, '--classes', '0-9', '--per-class', '0'], /--per-class must be a positive integer, got 0/],
-      ['a bad backend', () => ['--checkpoint', run, '--classes', '0-9', '--backend', 'gpu'], /--backend must be auto, native, tensorflow, wasm or cpu/],
+      ['a bad backend', () => ['--checkpoint', run, '--classes', '0-9', '--backend', 'gpu'], /--backend must be auto, tensorflow, wasm or cpu \(or an engine: native, webgpu\), got 'gpu'/],
       ['an unknown flag', () => ['--checkpoint', run, '--classes', '0-9', '--bogus'], /Unknown option '--bogus'/],
     ];
     cases.forEach(([what, args, message], i) => {

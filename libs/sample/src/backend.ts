@@ -35,13 +35,14 @@ export interface SampleBackend {
 
 /**
  * Activates what samples are drawn on. The engine is the registry's choice (`resolveEngine`): `native` asks for
- * the CPU kernel, a tfjs backend name for the tfjs engine on it, `auto` for the registry's `auto`. On the tfjs
+ * the CPU kernel, `webgpu` for the WebGPU engine on adapter `options.device` (default 0), a tfjs backend name for
+ * the tfjs engine on it, `auto` for the registry's `auto`. On the tfjs
  * engine, `auto` takes tensorflow (tfjs-node-gpu / tfjs-node) where it loads, else wasm, without the timing probe
  * `selectBackend('auto')` runs: the backend decides the bits of the samples, so the same request on the same
  * installation must always land on the same one.
  * @throws SampleError when the requested engine or backend is not available here
  */
-export async function activateSampleBackend(request: SampleBackendRequest): Promise<SampleBackend> {
+export async function activateSampleBackend(request: SampleBackendRequest, options: { readonly device?: number } = {}): Promise<SampleBackend> {
   if (request === 'native' || request === 'webgpu' || request === 'auto') {
     const decision = await resolveEngine(request, 'sample', '--backend').catch((e: unknown) => {
       throw e instanceof EngineUnavailableError ? new SampleError(e.message) : e;
@@ -56,7 +57,7 @@ export async function activateSampleBackend(request: SampleBackendRequest): Prom
     }
     if (decision.name === 'webgpu') {
       await selectBackend('wasm');
-      return webgpuBackend(decision.reason);
+      return webgpuBackend(decision.reason, options.device ?? 0);
     }
   }
   // an explicit `native` or `webgpu` ends above: the registry either chose it or said why not
@@ -74,9 +75,9 @@ export async function activateSampleBackend(request: SampleBackendRequest): Prom
   }
 }
 
-/** The WebGPU engine on adapter 0 (a worker shows each process its GPU, see `nbm worker --device`). */
-async function webgpuBackend(reason: string): Promise<SampleBackend> {
-  const gpu = await openGpu({ allowSoftware: true }).catch((e: unknown) => {
+/** The WebGPU engine on adapter `device` (`nbm worker --device N`; 0 where the launcher shows each process one GPU). */
+async function webgpuBackend(reason: string, device: number): Promise<SampleBackend> {
+  const gpu = await openGpu({ device, allowSoftware: true }).catch((e: unknown) => {
     throw e instanceof GpuUnavailableError ? new SampleError(`--backend webgpu: ${e.message}`) : e;
   });
   const engines = new Map<string, Promise<WebgpuEngine>>();

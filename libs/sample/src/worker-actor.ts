@@ -57,12 +57,14 @@ export function parameterTensorsOf(params: Parameters): Record<string, Float32Ar
 }
 
 class SamplingActor {
+  constructor(private readonly device?: number) {}
+
   private loaded?: { load: SampleLoad; params: Parameters; backend: SampleBackend; chains?: ChainRunner };
 
   async load(load: SampleLoad, tensors: Record<string, TypedArray>): Promise<SampleLoaded> {
     const params = receiveParameters(load, tensors);
     this.unload();
-    const backend = await activateSampleBackend(load.backend);
+    const backend = await activateSampleBackend(load.backend, { device: this.device });
     this.loaded = { load, params, backend, chains: await backend.chains?.(load.model) };
     return { backend: backend.name, reason: backend.reason, ...(backend.device ? { device: backend.device } : {}) };
   }
@@ -89,8 +91,8 @@ class SamplingActor {
  * Their names do not collide with the training actor's, so one worker can serve both tables:
  * `runWorker({ methods: { ...trainingWorker(o).methods, ...samplingWorker().methods }, … })`.
  */
-export function samplingWorker(): { methods: Record<string, ActorMethod>; close: () => void } {
-  const actor = new SamplingActor();
+export function samplingWorker(opts: { readonly device?: number } = {}): { methods: Record<string, ActorMethod>; close: () => void } {
+  const actor = new SamplingActor(opts.device);
   const methods: Record<string, ActorMethod> = {
     sampleLoad: async ([load], tensors) => ({ value: await actor.load(load as SampleLoad, tensors) }),
     sampleChunk: async ([call], tensors, ctx: CallContext) => {

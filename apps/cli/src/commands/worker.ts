@@ -70,7 +70,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     log: say,
     device: values.device !== undefined ? Number(values.device) : undefined,
   });
-  const sampler = samplingWorker();
+  const sampler = samplingWorker({ device: values.device !== undefined ? Number(values.device) : undefined });
   const evaluator = evalWorker();
   const device = values.device !== undefined ? `cuda:${values.device}` : process.env.CUDA_VISIBLE_DEVICES ? `cuda:${process.env.CUDA_VISIBLE_DEVICES}` : 'cpu';
   try {
