@@ -156,7 +156,7 @@ describe('nbm train: the native kernel missing', function () {
     const r = await runNbm(['train', ...small, '--kernel', 'native', '--out', out], { env: { NBM_NATIVE_DISABLE: '1' } });
     expect(r.code).to.equal(2);
     expect(r.stderr).to.not.match(/\n\s+at /);
-    expect(r.stderr).to.match(/--kernel native: the native CPU kernel is not available: disabled by NBM_NATIVE_DISABLE=1/);
+    expect(r.stderr).to.match(/--engine native: the native CPU kernel is not available: disabled by NBM_NATIVE_DISABLE=1/);
     expect(existsSync(out)).to.equal(false);
   });
 });

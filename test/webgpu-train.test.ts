@@ -140,7 +140,7 @@ describe('training on the WebGPU engine (nbm train --kernel webgpu)', function (
     expect(r.code).to.not.equal(0);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('nbm train:'));
     expect(lines, r.stderr).to.have.length(1);
-    expect(lines[0]).to.match(/--kernel webgpu: .*not available: no Vulkan GPU driver \(.*no-such-icd\.json \(missing\)/);
+    expect(lines[0]).to.match(/--engine webgpu: .*not available: no Vulkan GPU driver \(.*no-such-icd\.json \(missing\)/);
     expect(r.stderr).to.not.match(/\n\s+at /);
     expect(existsSync(out) ? readdirSync(out) : []).to.deep.equal([]);
     const t = await train(['--kernel', 'tfjs', '--backend', 'webgpu', '--max-steps', '1', '--out', out], { VK_ICD_FILENAMES: join(scratch.dir, 'no-such-icd.json') });

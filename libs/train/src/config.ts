@@ -32,7 +32,7 @@ export interface TrainConfig {
   readonly kernel: KernelRequest;
   /** native kernel threads (0: all available cores) */
   readonly threads: number;
-  /** the WebGPU adapter's index in Dawn's list (`--kernel webgpu`; default 0); a worker may override it */
+  /** the WebGPU adapter's index in Dawn's list (`--engine webgpu`; default 0); a worker may override it */
   readonly device?: number;
   /** log a metrics row every this many steps */
   readonly logEvery: number;
@@ -131,7 +131,7 @@ export function validateConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) throw new ConfigError(`--seed must be an integer in [0, 4294967295], got ${c.seed}`);
   if (c.reduce !== 'exact' && c.reduce !== 'fast') throw new ConfigError(`--reduce must be exact or fast, got '${c.reduce}'`);
   if (!['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'].includes(c.backend)) throw new ConfigError(`--backend must be auto, tensorflow, wasm, cpu or webgpu, got '${c.backend}'`);
-  if (!['auto', 'native', 'tfjs', 'webgpu'].includes(c.kernel)) throw new ConfigError(`--kernel must be auto, native, tfjs or webgpu, got '${c.kernel}'`);
+  if (!['auto', 'native', 'tfjs', 'webgpu'].includes(c.kernel)) throw new ConfigError(`--engine must be auto, native, tfjs or webgpu, got '${c.kernel}'`);
   if (c.device !== undefined) nonNegativeInt('device', c.device);
   nonNegativeInt('threads', c.threads);
   positiveInt('log-every', c.logEvery);

@@ -32,12 +32,12 @@ function hostOps(threads: number): StepOps {
 }
 
 /**
- * Builds the training engine the registry's rule chooses for `request` (`--kernel`): an explicit engine, or `auto`
+ * Builds the training engine the registry's rule chooses for `request` (`--engine`, or its older name `--kernel`): an explicit engine, or `auto`
  * (the highest-priority engine available here; see `resolveEngine`). `device` is the WebGPU adapter's index.
  * @throws ConfigError when the requested engine is unknown or unavailable, naming why
  */
 export async function chooseEngine(model: ModelConfig, request: KernelRequest, threads: number, device = 0): Promise<EngineChoice> {
-  const decision = await resolveEngine(request, 'train', '--kernel').catch((e: unknown) => {
+  const decision = await resolveEngine(request, 'train', '--engine').catch((e: unknown) => {
     throw e instanceof EngineUnavailableError ? new ConfigError(e.message) : e;
   });
   if (decision.name === 'native') {
@@ -59,7 +59,7 @@ export async function chooseEngine(model: ModelConfig, request: KernelRequest, t
 
 async function webgpuChoice(model: ModelConfig, reason: string, threads: number, device: number): Promise<EngineChoice> {
   const gpu = await openGpu({ device, allowSoftware: true }).catch((e: unknown) => {
-    throw e instanceof GpuUnavailableError ? new ConfigError(`--kernel webgpu: ${e.message}`) : e;
+    throw e instanceof GpuUnavailableError ? new ConfigError(`--engine webgpu: ${e.message}`) : e;
   });
   try {
     const engine = await createWebgpuEngine(model, gpu);
@@ -81,6 +81,6 @@ async function webgpuChoice(model: ModelConfig, reason: string, threads: number,
     };
   } catch (e) {
     gpu.close();
-    throw e instanceof GpuLimitError ? new ConfigError(`--kernel webgpu: ${e.message}`) : e;
+    throw e instanceof GpuLimitError ? new ConfigError(`--engine webgpu: ${e.message}`) : e;
   }
 }

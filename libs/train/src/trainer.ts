@@ -106,7 +106,7 @@ function totalSteps(cfg: TrainConfig, perEpoch: number): number {
   return cfg.maxSteps > 0 ? (cfg.epochs > 0 ? Math.min(cfg.maxSteps, byEpochs) : cfg.maxSteps) : byEpochs;
 }
 
-const ON_WORKERS = 'computed on the workers: each chooses its engine for --kernel and the run admits only workers whose engine and device agree';
+const ON_WORKERS = 'computed on the workers: each chooses its engine for --engine and the run admits only workers whose engine and device agree';
 
 /**
  * Starts the executor that runs the steps: this process, or a pool of workers (cluster/), which `remote` marks:
