@@ -23,7 +23,7 @@ import { blockMaxAbs, chooseExponent, fixedExponents, fixedSum, gradientLayout, 
 import { loadNativeKernel, type NativeKernel } from '@nbm/kernels';
 import { jsOps, nativeOps } from '@nbm/train';
 import { WEBGPU_ENGINE } from '@nbm/webgpu';
-import { benchWebgpu, type WebgpuStepResult } from './webgpu-step.ts';
+import { benchWebgpu, type WebgpuStepResult } from './lib/webgpu-step.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);

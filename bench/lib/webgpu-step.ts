@@ -1,5 +1,5 @@
 /**
- * The WebGPU half of bench/step.ts (imported by it, not a benchmark of its own): the paper-size step and sampling
+ * The WebGPU half of bench/step.ts (imported by it; bench/lib/ holds no benchmarks of its own): the paper-size step and sampling
  * on a WebGPU adapter, with the device traffic per step (dispatches, uploads, readbacks: counts that do not depend
  * on the hardware).
  */
