@@ -194,4 +194,16 @@ describe('one line per user error, help on every command', function () {
       expect(r.stderr, what).to.not.match(/internal error/);
     }
   });
+
+  it('workers that never join a listening coordinator: the error says how to start them, no stack; the run waits at step 0 for --resume', async () => {
+    const out = join(scratch.dir, 'nobody-came');
+    const r = await runNbm(['train', ...TINY, '--listen', 'tcp://127.0.0.1:*', '--expect', '1', '--start-timeout-ms', '500', '--out', out]);
+    expect(r.code).to.not.equal(0);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last, r.stderr).to.match(/^nbm train: waited 500 ms for 1 worker, 0 arrived: start them with 'nbm worker --connect tcp:\/\/127\.0\.0\.1:\d+' \(or wait longer: --start-timeout-ms\)$/);
+    expect(r.stderr).to.match(/coordinator listening on tcp:\/\/127\.0\.0\.1:\d+; waiting for 1 worker\(s\)/);
+    expect(r.stderr).to.not.match(STACK_FRAME);
+    expect(existsSync(join(out, 'config.json')), 'the run is there to --resume').to.equal(true);
+    expect(readdirSync(join(out, 'checkpoints')), 'no step was taken').to.deep.equal([]);
+  });
 });

@@ -3,7 +3,7 @@ import { CheckpointError, LockedError } from '@nbm/checkpoint';
 import { DataFileError } from '@nbm/data';
 import { EvalError } from '@nbm/evaluate';
 import { InfraOptionError } from '@nbm/infra';
-import { InsecureEndpointError, KeyFileError, RegistrationRefusedError } from '@nbm/runtime';
+import { InsecureEndpointError, KeyFileError, RegistrationRefusedError, WaitTimeoutError } from '@nbm/runtime';
 import { SampleError } from '@nbm/sample';
 import { SchedulerError, SpaceError, SweepDirError, SweepError } from '@nbm/sweep';
 import { ConfigError, TrainingDivergedError } from '@nbm/train';
@@ -23,7 +23,7 @@ export class UsageError extends Error {
  */
 const USER_ERRORS = [
   UsageError, ConfigError, DataFileError, CheckpointError, EvalError, SampleError, SpaceError, SchedulerError, SweepError,
-  SweepDirError, LockedError, InfraOptionError, KeyFileError, InsecureEndpointError, RegistrationRefusedError,
+  SweepDirError, LockedError, InfraOptionError, KeyFileError, InsecureEndpointError, RegistrationRefusedError, WaitTimeoutError,
   TrainingDivergedError, GpuUnavailableError, GpuLimitError, GpuDeviceLostError, BackendUnavailableError,
 ];
 

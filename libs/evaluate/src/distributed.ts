@@ -12,20 +12,16 @@ import { randomBytes } from 'node:crypto';
 import { parameterSpecs, sizeOf, type ModelConfig, type Parameters, type VisibleType } from '@nbm/model';
 import {
   CallTimeoutError,
-  Coordinator,
-  WaitTimeoutError,
   WorkerLostError,
-  spawnLocalWorkers,
+  startWorkerPool,
   type ActorMethod,
   type CoordinatorCurve,
-  type LocalWorkerGroup,
   type TypedArray,
   type WorkerCommand,
   type WorkerHandle,
 } from '@nbm/runtime';
 import { aisLogZ } from './ais.ts';
 import { conditionalAt, type Conditional } from './conditional.ts';
-import { EvalError } from './errors.ts';
 import { exactLogZ } from './exact.ts';
 
 /** ln Z(x) for one context: exact (se 0), or AIS with its standard error and effective sample size. */
@@ -148,27 +144,11 @@ export async function poolLogZ(
   const expect = o.expect ?? spawn;
   if (!Number.isInteger(expect) || expect < 1) throw new Error(`an evaluation pool needs at least one worker, got ${expect}`);
   const job = `eval#${randomBytes(4).toString('hex')}`;
-  const heartbeatMs = o.heartbeatMs ?? 1000;
-  const timeoutMs = o.timeoutMs ?? 10_000;
-  const coordinator = await Coordinator.bind({ bind: o.listen ?? 'tcp://127.0.0.1:*', run: job, curve: o.curve, heartbeatMs, timeoutMs, log });
-  let group: LocalWorkerGroup | undefined;
+  const pool = await startWorkerPool({ job, listen: o.listen, curve: o.curve, heartbeatMs: o.heartbeatMs, timeoutMs: o.timeoutMs, spawn, command: o.command, log });
+  const { coordinator } = pool;
   try {
-    if (spawn > 0) {
-      if (!o.command) throw new Error('spawning evaluation workers needs the command that starts one');
-      const local = coordinator.endpoint.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:').replace('tcp://[::]:', 'tcp://[::1]:');
-      const extra = ['--connect', local, '--heartbeat-ms', String(heartbeatMs), '--timeout-ms', String(timeoutMs)];
-      const base = o.command.args;
-      group = spawnLocalWorkers(spawn, { ...o.command, args: typeof base === 'function' ? (i: number) => [...base(i), ...extra] : [...base, ...extra] });
-    }
-    if (o.listen !== undefined) {
-      log(`coordinator listening on ${coordinator.endpoint}${o.curve ? ' (CURVE)' : ''}; waiting for ${expect} worker(s): nbm worker --connect ${coordinator.endpoint}${o.curve ? ' --keys DIR' : ''}`);
-    }
-    const handles = await coordinator.waitForWorkers(expect, o.startTimeoutMs ?? 300_000).catch((e: unknown) => {
-      if (e instanceof WaitTimeoutError) {
-        throw new EvalError(`${e.message}: start them with 'nbm worker --connect ${coordinator.endpoint}${o.curve ? ' --keys DIR' : ''}' (or wait longer: --start-timeout-ms)`);
-      }
-      throw e;
-    });
+    if (o.listen !== undefined) log(pool.announcement(expect));
+    const handles = await pool.waitForWorkers(expect, o.startTimeoutMs ?? 300_000);
     log(`evaluating ${contexts.length} context(s) on ${handles.length} worker(s): ${handles.map(describeWorker).join(', ')}`);
 
     const results: Array<PartitionEstimate | undefined> = new Array(contexts.length);
@@ -208,7 +188,6 @@ export async function poolLogZ(
     }
     return results as PartitionEstimate[];
   } finally {
-    await coordinator.shutdown('evaluation finished').catch(() => undefined);
-    await group?.stop();
+    await pool.close('evaluation finished');
   }
 }

@@ -84,12 +84,20 @@ export class WaitTimeoutError extends Error {
     readonly arrived: number,
     readonly timeoutMs: number,
     /** A line per worker that did arrive (`w1 host pid 123 cpu`), for the message. */
-    arrivals: readonly string[] = [],
+    readonly arrivals: readonly string[] = [],
+    /** what to do about it, appended to the message */
+    readonly hint?: string,
   ) {
     super(
       `waited ${timeoutMs} ms for ${wanted} worker${wanted === 1 ? '' : 's'}, ${arrived} arrived` +
-        (arrivals.length ? ` (${arrivals.join('; ')})` : ''),
+        (arrivals.length ? ` (${arrivals.join('; ')})` : '') +
+        (hint ? `: ${hint}` : ''),
     );
+  }
+
+  /** The same error, saying what to do. */
+  withHint(hint: string): WaitTimeoutError {
+    return new WaitTimeoutError(this.wanted, this.arrived, this.timeoutMs, this.arrivals, hint);
   }
 }
 

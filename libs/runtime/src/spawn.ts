@@ -33,7 +33,7 @@ export interface LocalWorkerGroup {
   killAll(signal?: NodeJS.Signals): void;
   /** Resolves when every child has exited. */
   readonly exited: Promise<void>;
-  /** Waits up to `graceMs` for the children to exit by themselves (after a shutdown), then kills the rest. */
+  /** Waits up to `graceMs` for the children to exit by themselves (after a shutdown), then kills the rest and waits for them. */
   stop(graceMs?: number): Promise<void>;
   /** Each child's exit, once known: its code, or the signal that ended it. */
   readonly exits: Array<{ code: number | null; signal: NodeJS.Signals | null } | undefined>;
@@ -95,6 +95,7 @@ export function spawnLocalWorkers(n: number, command: WorkerCommand): LocalWorke
     await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
     killAll('SIGKILL');
+    await exited;
   };
   return { children, kill, killAll, exited, stop, exits };
 }

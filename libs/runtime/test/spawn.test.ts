@@ -1,20 +1,10 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { spawnLocalWorkers, type LocalWorkerGroup, type WorkerHandle } from '../src/index.ts';
-import { WORKER_FIXTURE, killAll, startFixture } from './helpers/processes.ts';
+import { WORKER_FIXTURE, isRunning, killAll, startFixture } from './helpers/processes.ts';
 import { FAST, harness, type Harness } from './helpers/setup.ts';
 
 const SPAWNER = fileURLToPath(new URL('./fixtures/spawner.ts', import.meta.url));
-
-/** True while a process with this pid exists. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('runtime: local worker processes', function () {
   this.timeout(30_000);
@@ -64,12 +54,12 @@ describe('runtime: local worker processes', function () {
     const { pids } = (await parent.waitFor((e) => e.event === 'children', 10_000, 'the children')) as unknown as { pids: number[] };
     expect(pids).to.have.length(2);
     for (const pid of pids) await parent.waitFor((e) => e.event === 'started' && e.pid === pid, 10_000, `child ${pid} to start`);
-    expect(pids.filter(running)).to.deep.equal(pids);
+    expect(pids.filter(isRunning)).to.deep.equal(pids);
     parent.child.kill('SIGTERM');
     expect(await parent.waitExit(5000)).to.equal(0);
     const deadline = performance.now() + 3000;
-    while (pids.some(running) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const survivors = pids.filter(running);
+    while (pids.some(isRunning) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const survivors = pids.filter(isRunning);
     for (const pid of survivors) process.kill(pid, 'SIGKILL'); // do not leave them behind when the test fails
     expect(survivors).to.deep.equal([]);
   });

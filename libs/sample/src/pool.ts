@@ -8,16 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { SampleBackendRequest } from './backend.ts';
 import {
   CallTimeoutError,
-  Coordinator,
+  type Coordinator,
   type CoordinatorCurve,
-  WaitTimeoutError,
   WorkerLostError,
-  spawnLocalWorkers,
-  type LocalWorkerGroup,
+  startWorkerPool,
   type WorkerCommand,
   type WorkerHandle,
 } from '@nbm/runtime';
-import { SampleError } from './errors.ts';
 import type { Chunk } from './plan.ts';
 import { WorkerGoneError, type ChunkWorker } from './schedule.ts';
 import type { Sampler, SamplerModel } from './local.ts';
@@ -91,39 +88,16 @@ class RemoteWorker implements ChunkWorker {
 export async function startPool(o: PoolOptions, m: SamplerModel, backend: SampleBackendRequest): Promise<Sampler> {
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const job = `sample#${randomBytes(4).toString('hex')}`;
-  const heartbeatMs = o.heartbeatMs ?? 1000;
-  const timeoutMs = o.timeoutMs ?? 10_000;
   const spawn = o.workers ?? 0;
   const expect = o.expect ?? spawn;
   if (!Number.isInteger(expect) || expect < 1) throw new Error(`a sampling pool needs at least one worker: spawn some or expect remote ones (got ${expect})`);
-  const coordinator = await Coordinator.bind({ bind: o.listen ?? 'tcp://127.0.0.1:*', run: job, curve: o.curve, heartbeatMs, timeoutMs, log });
-  let group: LocalWorkerGroup | undefined;
-  const close = async () => {
-    await coordinator.shutdown('sampling finished');
-    group?.killAll('SIGKILL');
-    await group?.exited;
-  };
+  const pool = await startWorkerPool({ job, listen: o.listen, curve: o.curve, heartbeatMs: o.heartbeatMs ?? 1000, timeoutMs: o.timeoutMs ?? 10_000, spawn, command: o.command, log });
+  // the workers hold nothing worth a grace period once sampling is over
+  const close = () => pool.close('sampling finished', 0);
   try {
-    const baseArgs = o.command?.args ?? [];
-    // spawned workers reach a wildcard-bound coordinator on loopback
-    const local = coordinator.endpoint.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:').replace('tcp://[::]:', 'tcp://[::1]:');
-    const extra = ['--connect', local, '--heartbeat-ms', String(heartbeatMs), '--timeout-ms', String(timeoutMs)];
-    if (spawn > 0) {
-      if (!o.command) throw new Error('spawning sampling workers needs the command that starts one');
-      group = spawnLocalWorkers(spawn, {
-        ...o.command,
-        args: typeof baseArgs === 'function' ? (i: number) => [...baseArgs(i), ...extra] : [...baseArgs, ...extra],
-      });
-    }
-    if (o.listen !== undefined) {
-      (o.announce ?? log)(`coordinator listening on ${coordinator.endpoint}${o.curve ? ' (CURVE)' : ''}; waiting for ${expect} worker(s): nbm worker --connect ${coordinator.endpoint}${o.curve ? ' --keys DIR' : ''}`);
-    }
-    const handles = await coordinator.waitForWorkers(expect, o.startTimeoutMs ?? (o.listen !== undefined ? 300_000 : 120_000)).catch((e: unknown) => {
-      if (e instanceof WaitTimeoutError && o.listen !== undefined) {
-        throw new SampleError(`${e.message}: start them with 'nbm worker --connect ${coordinator.endpoint}${o.curve ? ' --keys DIR' : ''}' (or wait longer: --start-timeout-ms)`);
-      }
-      throw e;
-    });
+    if (o.listen !== undefined) (o.announce ?? log)(pool.announcement(expect));
+    const handles = await pool.waitForWorkers(expect, o.startTimeoutMs ?? (o.listen !== undefined ? 300_000 : 120_000));
+    const { coordinator } = pool;
     const tensors = parameterTensorsOf(m.params);
     const load = (h: WorkerHandle, request: SampleBackendRequest) =>
       coordinator.call(h.id, 'sampleLoad', [{ job, model: m.model, hash: m.hash, settings: m.settings, backend: request } satisfies SampleLoad], tensors, { timeoutMs: 300_000 });
@@ -139,7 +113,7 @@ export async function startPool(o: PoolOptions, m: SamplerModel, backend: Sample
       close,
     };
   } catch (e) {
-    await close().catch(() => undefined);
+    await close();
     throw e;
   }
 }

@@ -58,7 +58,7 @@ export {
 } from './state.ts';
 export { createSweep, type SweepPlan } from './create.ts';
 export { runSweep, schedulerOf, SweepError, type RunSweepOptions, type SweepOutcome } from './runner.ts';
-export { SWEEP_WORKER_MAIN, DEFAULT_WORKER_COMMAND, type PoolOptions, type SweepWorkerCommand } from './pool.ts';
+export { SWEEP_WORKER_MAIN, DEFAULT_WORKER_COMMAND, type PoolOptions } from './pool.ts';
 export { rankTrials, bestTrial, score } from './rank.ts';
 export { formatTable, LiveTable } from './table.ts';
 export { sweepCsv, bestJson, sweepPlot, writeOutputs } from './outputs.ts';

@@ -6,25 +6,19 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Coordinator, spawnLocalWorkers, type CoordinatorCurve, type LocalWorkerGroup } from '@nbm/runtime';
+import { startWorkerPool, type CoordinatorCurve, type WorkerCommand, type WorkerPool } from '@nbm/runtime';
 
 /** This library's own worker entry (serves the sweep methods only). */
 export const SWEEP_WORKER_MAIN = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 
-/** What a spawned worker runs: `file` with `args(endpoint, index)`. */
-export interface SweepWorkerCommand {
-  readonly file: string;
-  readonly args: (endpoint: string, index: number) => string[];
-}
-
-/** The default: {@link SWEEP_WORKER_MAIN} `--connect ENDPOINT`. */
-export const DEFAULT_WORKER_COMMAND: SweepWorkerCommand = { file: SWEEP_WORKER_MAIN, args: (endpoint) => ['--connect', endpoint] };
+/** The default worker: {@link SWEEP_WORKER_MAIN} (the pool adds `--connect ENDPOINT` and the timing flags). */
+export const DEFAULT_WORKER_COMMAND: WorkerCommand = { file: SWEEP_WORKER_MAIN, args: [] };
 
 export interface PoolOptions {
   /** local worker processes to spawn (0: none, remote workers only) */
   readonly spawn: number;
-  /** what each spawned worker runs (default {@link DEFAULT_WORKER_COMMAND}) */
-  readonly command?: SweepWorkerCommand;
+  /** what each spawned worker runs (default {@link DEFAULT_WORKER_COMMAND}); its output goes to workers.log */
+  readonly command?: Omit<WorkerCommand, 'stdio'>;
   /** the coordinator's address (default tcp://127.0.0.1:*, any free port); off loopback it needs `curve` */
   readonly listen?: string;
   readonly curve?: CoordinatorCurve;
@@ -37,46 +31,30 @@ export interface PoolOptions {
   readonly timeoutMs?: number;
 }
 
-export interface Pool {
-  readonly coordinator: Coordinator;
-  readonly group?: LocalWorkerGroup;
-  /** Shuts the coordinator down (the workers exit) and waits a little for the spawned processes. */
-  close(reason: string): Promise<void>;
-}
-
-/** Binds the coordinator and spawns the local workers. */
-export async function startPool(o: PoolOptions, workersLog: string, log: (line: string) => void): Promise<Pool> {
-  const coordinator = await Coordinator.bind({
-    bind: o.listen ?? 'tcp://127.0.0.1:*',
-    run: `sweep-${randomBytes(4).toString('hex')}`,
+/** Binds the coordinator and spawns the local workers, their output appended to `workersLog`. */
+export async function startPool(o: PoolOptions, workersLog: string, log: (line: string) => void): Promise<WorkerPool> {
+  const pool = await startWorkerPool({
+    job: `sweep-${randomBytes(4).toString('hex')}`,
+    listen: o.listen,
     curve: o.curve,
     heartbeatMs: o.heartbeatMs,
     timeoutMs: o.timeoutMs ?? 60_000,
+    spawn: o.spawn,
+    command: { ...(o.command ?? DEFAULT_WORKER_COMMAND), stdio: 'pipe' },
     log,
   });
-  let group: LocalWorkerGroup | undefined;
   let out: WriteStream | undefined;
-  if (o.spawn > 0) {
-    const command = o.command ?? DEFAULT_WORKER_COMMAND;
-    const endpoint = coordinator.endpoint.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:');
-    try {
-      group = spawnLocalWorkers(o.spawn, { file: command.file, args: (i) => command.args(endpoint, i), stdio: 'pipe' });
-    } catch (e) {
-      await coordinator.shutdown('the workers could not be spawned');
-      throw e;
-    }
+  if (pool.group) {
     out = createWriteStream(workersLog, { flags: 'a' });
-    for (const child of group.children) {
+    for (const child of pool.group.children) {
       child.stdout?.pipe(out, { end: false });
       child.stderr?.pipe(out, { end: false });
     }
   }
   return {
-    coordinator,
-    group,
-    async close(reason) {
-      await coordinator.shutdown(reason);
-      await group?.stop();
+    ...pool,
+    async close(reason, graceMs) {
+      await pool.close(reason, graceMs);
       out?.end();
     },
   };

@@ -17,13 +17,13 @@
 import { resolve as resolvePath } from 'node:path';
 import { appendFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
-import { RemoteError, WorkerLostError, type WorkerHandle } from '@nbm/runtime';
+import { RemoteError, WorkerLostError, type WorkerHandle, type WorkerPool } from '@nbm/runtime';
 import { writeSweepReport } from '@nbm/report';
 import { ClusterExecutor, type GroupOptions } from '@nbm/train';
 import { asha, noScheduler, type RungScheduler } from './asha.ts';
 import { formatMetric, metricOf, type EpochMetrics } from './metric.ts';
 import { bestLine, writeOutputs } from './outputs.ts';
-import { startPool, type Pool, type PoolOptions } from './pool.ts';
+import { startPool, type PoolOptions } from './pool.ts';
 import { FINAL_STATES, MAX_LOSSES, loadSweep, saveSweep, sweepPaths, type SweepFile, type TrialRecord } from './state.ts';
 import { formatTable, LiveTable } from './table.ts';
 import { LockedError, lockDirectory } from '@nbm/checkpoint';
@@ -135,11 +135,10 @@ async function runLocked(o: RunSweepOptions): Promise<SweepOutcome> {
 
   const workersLog = sweepPaths(o.dir).workersLog;
   const logToFile = (line: string) => appendFileSync(workersLog, `coordinator: ${line}\n`);
-  const pool: Pool = await startPool(o.pool, workersLog, logToFile);
+  const pool = await startPool(o.pool, workersLog, logToFile);
   if (o.pool.listen !== undefined) {
     // remote workers need the address (a port of `*` is chosen now): said even with no table (--quiet)
-    const endpoint = pool.coordinator.endpoint;
-    const line = `coordinator listening on ${endpoint}${o.pool.curve ? ' (CURVE)' : ''}; workers join with: nbm worker --connect ${endpoint}${o.pool.curve ? ' --keys DIR' : ''}`;
+    const line = pool.announcement();
     if (table) say(line);
     else process.stderr.write(`${line}\n`);
   }
@@ -188,7 +187,7 @@ class Dispatch {
     private readonly sweep: SweepFile,
     private readonly o: RunSweepOptions,
     private readonly scheduler: RungScheduler,
-    private readonly pool: Pool,
+    private readonly pool: WorkerPool,
     private readonly byId: Map<string, TrialRecord>,
     private readonly save: () => void,
     private readonly say: (line: string) => void,

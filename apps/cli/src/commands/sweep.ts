@@ -3,7 +3,7 @@
  * Every `nbm train` option passes through to the trials; one given as a list or a range is swept.
  */
 import { join } from 'node:path';
-import { isLoopbackEndpoint, loadKeys } from '@nbm/runtime';
+import { isLoopbackEndpoint, loadKeys, type WorkerCommand } from '@nbm/runtime';
 import { NBM_BIN } from '../paths.ts';
 import {
   METRICS,
@@ -20,7 +20,6 @@ import {
   type PoolOptions,
   type SchedulerSpec,
   type Settings,
-  type SweepWorkerCommand,
   type SweepableOption,
 } from '@nbm/sweep';
 import { ConfigError, type TrainConfig } from '@nbm/train';
@@ -119,17 +118,10 @@ function poolOptions(values: Record<string, unknown>): PoolOptions & { startTime
   if (gpus && (gpus.some((g) => !/^\d+$/.test(g)) || gpus.length !== workers)) throw new UsageError(`--gpus must list one GPU index per worker (${workers}), got '${values.gpus}'`);
   const heartbeatMs = intFlag(values, 'heartbeat-ms');
   const timeoutMs = intFlag(values, 'timeout-ms');
-  // `nbm worker` serves the sweep's methods as well as training's
-  const base: SweepWorkerCommand = { file: NBM_BIN, args: (endpoint) => ['worker', '--connect', endpoint] };
-  const command: SweepWorkerCommand = {
-    file: base.file,
-    args: (endpoint, i) => [
-      ...base.args(endpoint, i),
-      ...(keysDir ? ['--keys', keysDir] : []),
-      ...(gpus ? ['--device', gpus[i]] : []),
-      ...(heartbeatMs !== undefined ? ['--heartbeat-ms', String(heartbeatMs)] : []),
-      ...(timeoutMs !== undefined ? ['--timeout-ms', String(timeoutMs)] : []),
-    ],
+  // `nbm worker` serves the sweep's methods as well as training's (the pool adds --connect and the timing flags)
+  const command: WorkerCommand = {
+    file: NBM_BIN,
+    args: (i) => ['worker', ...(keysDir ? ['--keys', keysDir] : []), ...(gpus ? ['--device', gpus[i]] : [])],
   };
   return { spawn: workers, command, listen, curve, heartbeatMs, timeoutMs, perTrial, startTimeoutMs: intFlag(values, 'start-timeout-ms') ?? 300_000 };
 }

@@ -112,3 +112,13 @@ export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
 }
+
+/** True while a process with this pid exists. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parameterSpecs } from '@nbm/model';
-import { Coordinator, WorkerLostError, spawnLocalWorkers, type LocalWorkerGroup, type WorkerHandle } from '@nbm/runtime';
+import { WorkerLostError, startWorkerPool, type Coordinator, type WorkerHandle } from '@nbm/runtime';
 import type { Position, StepExecutor, StepOrder, StepReport } from '../executor.ts';
 import type { BatchMetrics } from '../metrics.ts';
 import { shardBlocks } from '../plan.ts';
@@ -117,35 +117,25 @@ export class ClusterExecutor implements StepExecutor {
   static factory(opts: ClusterOptions): ExecutorFactory {
     return remote(async (p, state, log) => {
       const run = `${p.config.out}#${randomBytes(4).toString('hex')}`;
-      const coordinator = await Coordinator.bind({
-        bind: opts.listen ?? 'tcp://127.0.0.1:*',
-        run,
+      const gpus = opts.gpus;
+      const cmd = opts.workerCommand;
+      const pool = await startWorkerPool({
+        job: run,
+        listen: opts.listen,
         curve: opts.curve,
         heartbeatMs: opts.heartbeatMs,
         timeoutMs: opts.timeoutMs,
+        spawn: opts.spawn ?? 0,
+        // worker i gets the i-th GPU of --gpus (CUDA_VISIBLE_DEVICES through nbm worker --device)
+        command: cmd && { file: cmd.file, args: gpus ? (i: number) => [...cmd.args, '--device', gpus[i]] : cmd.args, env: cmd.env },
         log,
       });
-      let group: LocalWorkerGroup | undefined;
-      if (opts.spawn && opts.spawn > 0) {
-        if (!opts.workerCommand) throw new Error('spawning workers needs the worker command');
-        const cmd = opts.workerCommand;
-        const common = [...cmd.args, '--connect', coordinator.endpoint, '--heartbeat-ms', String(opts.heartbeatMs), '--timeout-ms', String(opts.timeoutMs)];
-        const gpus = opts.gpus;
-        group = spawnLocalWorkers(opts.spawn, {
-          file: cmd.file,
-          // worker i gets the i-th GPU of --gpus (CUDA_VISIBLE_DEVICES through nbm worker --device)
-          args: gpus ? (i: number) => [...common, '--device', gpus[i]] : common,
-          env: cmd.env,
-        });
-      }
-      log(`coordinator listening on ${coordinator.endpoint}; waiting for ${opts.expect} worker(s)`);
-      const release = async () => {
-        await coordinator.shutdown('training finished').catch(() => {});
-        await group?.stop();
-      };
+      const { coordinator } = pool;
+      log(pool.announcement(opts.expect));
+      const release = () => pool.close('training finished');
       const ex = new ClusterExecutor(p, coordinator, opts, release, log, run, true);
       try {
-        await coordinator.waitForWorkers(opts.expect, opts.startTimeoutMs);
+        await pool.waitForWorkers(opts.expect, opts.startTimeoutMs);
         await ex.admitJoiners(state);
       } catch (e) {
         await ex.close();
