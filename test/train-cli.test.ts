@@ -3,10 +3,31 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { writeNpy } from '@nbm/data';
+import { readScalarEvents } from '@nbm/report';
 import { csvRows, runNbm, scratchDir } from './helpers.ts';
 
 /** A small, quick MNIST run: 2 epochs of 256 examples, tiny hidden layer, short chains. */
 const QUICK = ['--train-examples', '256', '--val-examples', '128', '--batch-size', '32', '--hidden', '8', '--gibbs-steps', '4', '--epochs', '2', '--log-every', '1', '--backend', 'cpu', '--kernel', 'tfjs', '--quiet'];
+
+/**
+ * The scalars TensorBoard shows for a run's tensorboard/: its events files read in name order, each tag's points
+ * in order, a point at step s preempting that tag's points at steps >= s (how TensorBoard treats a restarted run).
+ */
+function boardSeries(dir: string): { files: string[]; series: Map<string, Array<[number, number]>> } {
+  const files = readdirSync(join(dir, 'tensorboard')).sort();
+  const series = new Map<string, Array<[number, number]>>();
+  for (const f of files) {
+    const events = readScalarEvents(join(dir, 'tensorboard', f));
+    expect(events[0].fileVersion, f).to.equal('brain.Event:2');
+    for (const e of events.slice(1)) {
+      for (const [tag, v] of Object.entries(e.scalars)) {
+        const points = (series.get(tag) ?? []).filter(([step]) => step < e.step);
+        series.set(tag, [...points, [e.step, v]]);
+      }
+    }
+  }
+  return { files, series };
+}
 
 describe('nbm train (end to end)', function () {
   this.timeout(300_000);
@@ -40,6 +61,21 @@ describe('nbm train (end to end)', function () {
     const last = train.slice(-4).reduce((s, r) => s + Number(r.mse_bias), 0) / 4;
     expect(last, 'MSE_bias falls').to.be.below(first);
     for (const r of [...train, ...val]) for (const k of ['cd_loss', 'mse_bias', 'mse_var']) expect(Number.isFinite(Number(r[k])), `${k} finite`).to.equal(true);
+    // tensorboard/: one events file, the metrics.csv rows as scalars at their global steps
+    const { files, series } = boardSeries(out);
+    expect(files).to.have.length(1);
+    expect(files[0]).to.match(/^events\.out\.tfevents\.\d+\./);
+    expect([...series.keys()].sort()).to.deep.equal([
+      'eval/loglik_nats', 'train/cd_loss', 'train/mse_bias', 'train/mse_var', 'train/samples_per_s', 'val/cd_loss', 'val/mse_bias', 'val/mse_var',
+    ]);
+    const board = (tag: string, rows: Array<Record<string, string>>, column: string) => {
+      const points = series.get(tag)!;
+      expect(points.map(([step]) => step), tag).to.deep.equal(rows.map((r) => Number(r.step)));
+      points.forEach(([, v], i) => expect(v, `${tag} at step ${points[i][0]}`).to.be.closeTo(Number(rows[i][column]), 1e-6 * Math.abs(Number(rows[i][column])) + 1e-30));
+    };
+    for (const c of ['cd_loss', 'mse_bias', 'mse_var', 'samples_per_s']) board(`train/${c}`, train, c);
+    for (const c of ['cd_loss', 'mse_bias', 'mse_var']) board(`val/${c}`, val, c);
+    board('eval/loglik_nats', evals, 'loglik_nats');
   });
 
   it('--resume continues exactly: the same metrics as a run that never stopped', async () => {
@@ -56,6 +92,13 @@ describe('nbm train (end to end)', function () {
     const timing = new Set(['samples_per_s', 'compute_ms', 'reduce_ms', 'wall_s']);
     const strip = (rows: Array<Record<string, string>>) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k))));
     expect(strip(csvRows(join(stopped, 'metrics.csv')))).to.deep.equal(strip(csvRows(join(straight, 'metrics.csv'))));
+    // TensorBoard: the resume wrote a second events file; the training curves read as the straight run's
+    const [once, twice] = [boardSeries(straight), boardSeries(stopped)];
+    expect(twice.files).to.have.length(2);
+    for (const tag of ['train/cd_loss', 'train/mse_bias', 'train/mse_var']) expect(twice.series.get(tag), tag).to.deep.equal(once.series.get(tag));
+    // ...but the val point the stop at step 11 wrote stays in TensorBoard (metrics.csv drops it on resume)
+    expect(once.series.get('val/cd_loss')!.map(([step]) => step)).to.deep.equal([8, 16]);
+    expect(twice.series.get('val/cd_loss')!.map(([step]) => step)).to.deep.equal([8, 11, 16]);
     // the checkpoints differ only in their config metadata (max-steps); compare the tensors through the loader
     const { loadCheckpoint } = await import('@nbm/checkpoint');
     const [x, y] = await Promise.all([loadCheckpoint(join(straight, 'checkpoints', 'epoch-002.safetensors')), loadCheckpoint(join(stopped, 'checkpoints', 'epoch-002.safetensors'))]);

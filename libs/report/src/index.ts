@@ -1,7 +1,8 @@
 /**
  * @nbm/report: headless pictures of a run as PNG (pngjs only, with a built-in bitmap font):
  * image grids (samples, model components) and line plots (losses, sweeps); and self-contained HTML report
- * pages of a run directory and of a sweep directory (inline SVG plots, embedded pictures, no network).
+ * pages of a run directory and of a sweep directory (inline SVG plots, embedded pictures, no network); and TensorBoard
+ * scalar event files.
  */
 export { imageGrid, gridLayout, grayLevel, type GrayRange, type GridLayout, type ImageGridOptions } from './grid.ts';
 export {
@@ -17,3 +18,4 @@ export { hasGlyph, textWidth } from './font.ts';
 export { formatDuration } from './duration.ts';
 export { writeRunReport } from './run-report.ts';
 export { writeSweepReport } from './sweep-report.ts';
+export { ScalarEventWriter, readScalarEvents, type ScalarEvent } from './tensorboard.ts';

@@ -1,11 +1,13 @@
 /**
- * A run on disk (docs/run-on-disk.md#a-run-directory): config.json, metrics.csv, checkpoints/, samples/, components/, loss.png.
+ * A run on disk (docs/run-on-disk.md#a-run-directory): config.json, metrics.csv (and its rows as TensorBoard scalars in
+ * tensorboard/), checkpoints/, samples/, components/, loss.png.
  * Every file is written atomically; metrics.csv is append-only, and a resume first cuts it back to the
  * checkpoint it restarts from, so the finished file reads as if the run had never stopped.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, appendFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIR_LOCK, atomicWriteFileSync, lockDirectory, type Lock } from '@nbm/checkpoint';
+import { ScalarEventWriter } from '@nbm/report';
 import { ConfigError } from './config.ts';
 
 export const METRIC_COLUMNS = [
@@ -27,6 +29,7 @@ export const paths = (dir: string) => ({
   loss: join(dir, 'loss.png'),
   log: join(dir, 'train.log'),
   status: join(dir, 'status.json'),
+  tensorboard: join(dir, 'tensorboard'),
 });
 
 /** One writer per run directory (see `lockDirectory`). */
@@ -73,6 +76,58 @@ export function appendMetrics(dir: string, rows: readonly MetricRow[]): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The metrics.csv columns of each row kind that go to TensorBoard, as the scalar `<kind>/<column>`. */
+const BOARD_COLUMNS: Readonly<Record<string, readonly MetricColumn[]>> = {
+  train: ['cd_loss', 'mse_bias', 'mse_var', 'samples_per_s'],
+  val: ['cd_loss', 'mse_bias', 'mse_var'],
+  eval: ['loglik_nats'],
+};
+
+/** A row's TensorBoard scalars: its numeric, finite cells of BOARD_COLUMNS. */
+export function boardScalars(row: MetricRow): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of BOARD_COLUMNS[String(row.kind)] ?? []) {
+    const v = row[c];
+    if (typeof v === 'number' && Number.isFinite(v)) out[`${row.kind}/${c}`] = v;
+  }
+  return out;
+}
+
+/**
+ * The rows of metrics.csv also as TensorBoard scalars (`tensorboard --logdir runs/`): each row appended is written
+ * at global step `row.step` to an events file in `tensorboard/`, which the first row opens. A resumed run opens a
+ * new file beside the earlier ones (see `ScalarEventWriter`). The scalars are a convenience: a failure to write
+ * them never fails the run. It is reported once through `warn`, and the run goes on without them.
+ */
+export class MetricsBoard {
+  private writer: ScalarEventWriter | undefined;
+  private failed = false;
+
+  constructor(private readonly dir: string, private readonly warn: (line: string) => void) {}
+
+  append(rows: readonly MetricRow[]): void {
+    if (this.failed || rows.length === 0) return;
+    try {
+      this.writer ??= ScalarEventWriter.open(paths(this.dir).tensorboard);
+      for (const r of rows) this.writer.add(Number(r.step), boardScalars(r));
+    } catch (e) {
+      this.failed = true;
+      this.warn(`warning: TensorBoard scalars not written from here on (${(e as Error).message}); metrics.csv is complete`);
+      this.close();
+    }
+  }
+
+  close(): void {
+    const w = this.writer;
+    this.writer = undefined;
+    try {
+      w?.close();
+    } catch {
+      // the scalars are a convenience; metrics.csv holds the rows
+    }
   }
 }
 

@@ -21,6 +21,7 @@ import {
   createRunDir,
   epochCheckpointName,
   lockRunDir,
+  MetricsBoard,
   stepCheckpointName,
   truncateMetrics,
   type MetricRow,
@@ -161,8 +162,11 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
   let lastTrain: BatchMetrics | undefined;
   let lastVal: BatchMetrics | undefined;
   let pending: MetricRow[] = [];
+  /** the rows of metrics.csv, also as TensorBoard scalars in tensorboard/ */
+  const board = new MetricsBoard(dir, (line) => progress.log(line));
   const flush = () => {
     appendMetrics(dir, pending);
+    board.append(pending);
     pending = [];
   };
   const checkpoint = async (name: string, snap?: TrainState) => {
@@ -267,6 +271,7 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
     return { dir, state: final, lastTrain, lastVal, backend: p.backend, engine: p.engine?.engine.name ?? 'on the workers' };
   } finally {
     flush();
+    board.close();
     progress.break();
     await executor.close();
   }
