@@ -19,7 +19,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { adamwStep, initAdamW, initParameters, type AdamWConfig, type ExampleBlock, type ModelConfig } from '@nbm/model';
 import { Stream, fillNormal } from '@nbm/random';
-import { blockMaxAbs, chooseExponent, fixedExponents, fixedSum, gradientLayout, meanFromFixed } from '@nbm/collective';
+import { blockMaxAbs, carriedMaxAbs, fixedExponents, fixedSum, gradientLayout, meanFromFixed } from '@nbm/collective';
 import { loadNativeKernel, type NativeKernel } from '@nbm/kernels';
 import { jsOps, nativeOps } from '@nbm/train';
 import { WEBGPU_ENGINE } from '@nbm/webgpu';
@@ -87,6 +87,7 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     index: Uint32Array.from({ length: m }, (_, i) => b * m + i),
   }));
   const sizes = params.values.map((v) => v.length);
+  const layout = gradientLayout(params);
   // the gradients are written into the same arrays every step (createNativeEngine's reuseOutputs)
   const out = blocks.map(() => sizes.map((n) => new Float32Array(n)));
   const steps: number[] = [];
@@ -111,8 +112,9 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     const t1 = performance.now();
     const result = kernel.blockGradients(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile, out });
     const t2 = performance.now();
-    // the trainer's exact reduce (fixed point), with the kernel's reductions, then AdamW
-    const exponents = Int32Array.from(kernel.blockMaxAbs(result, sizes, { threads: THREADS }), (m) => chooseExponent(m, nblocks));
+    // the trainer's exact reduce (hostShard): exponents from the maxima the kernel wrote with the blocks, the
+    // fixed-point sum with the kernel, then AdamW
+    const exponents = fixedExponents(carriedMaxAbs(result, layout)!, nblocks);
     const sum = kernel.fixedSum(result, exponents, sizes, { threads: THREADS });
     const mean = kernel.meanFromFixed(sum, exponents, sizes, B, { threads: THREADS });
     kernel.adamwStep(params, mean, state, adamw, { threads: THREADS });

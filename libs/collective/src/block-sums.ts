@@ -13,6 +13,8 @@ import { chooseExponent, fromFixed, toFixed } from './fixed-point.ts';
 /** A block's gradient sums, one array per parameter tensor (@nbm/model's BlockGradient has this shape). */
 export interface BlockSums {
   readonly grads: readonly Float32Array[];
+  /** the largest |g| of each tensor, where the engine computed it while writing the block (NaN/Inf: Infinity) */
+  readonly maxAbs?: Float64Array;
 }
 
 /** Where each parameter tensor sits in one flat gradient vector (what travels on the ring). */
@@ -47,6 +49,17 @@ export function blockMaxAbs(blocks: readonly BlockSums[], layout: GradientLayout
       max[t] = m;
     });
   }
+  return max;
+}
+
+/**
+ * blockMaxAbs from the maxima the blocks carry, with no pass over their gradients: undefined unless every block
+ * carries them (for none, zeros). The engine that wrote them must find the same numbers blockMaxAbs would.
+ */
+export function carriedMaxAbs(blocks: readonly BlockSums[], layout: GradientLayout): Float64Array | undefined {
+  if (!blocks.every((b) => b.maxAbs?.length === layout.sizes.length)) return undefined;
+  const max = new Float64Array(layout.sizes.length);
+  for (const b of blocks) b.maxAbs!.forEach((m, t) => (max[t] = m > max[t] ? m : max[t]));
   return max;
 }
 

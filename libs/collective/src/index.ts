@@ -35,5 +35,5 @@ export {
   toFixed,
 } from './fixed-point.ts';
 export { segmentRange, chunkRanges, type Range } from './partition.ts';
-export { gradientLayout, blockMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout, type BlockSums } from './block-sums.ts';
+export { gradientLayout, blockMaxAbs, carriedMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout, type BlockSums } from './block-sums.ts';
 export type { ReduceOp, ReduceBuffer } from './reduce.ts';

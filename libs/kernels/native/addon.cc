@@ -3,7 +3,7 @@
 //   info()                                   → { tiers: string[] }   (best first)
 //   draw(kind, seed, stream, a, b, c, n, tier) → Uint32Array | Float32Array   kind: 'bits' | 'uniform' | 'normal'
 //   chain(args)                              → { y, hTrace?, yTrace? }
-//   blockGradients(args)                     → [{ grads: Float32Array[10], stats }]
+//   blockGradients(args)                     → [{ grads: Float32Array[10], stats, maxAbs: Float64Array(10) }]
 //   adamw(p, g, m, v, k, threads, tier)      → undefined (p, m, v updated in place)
 //   reduce(kind, …)                          → block reductions of @nbm/train (see Reduce)
 #include <node_api.h>
@@ -808,10 +808,13 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     const int rowChunk = 16;
     const int chunks = (d.ny + rowChunk - 1) / rowChunk;
     std::vector<int> rowsOk((size_t)nb * chunks, 1);
+    // each item's largest |g| per tensor: the block's maxima come with its gradients, so that the exact
+    // reduction needs no pass over them to choose its exponents
+    std::vector<float> rowsMax((size_t)nb * chunks * 10, 0.0f);
     parallelFor(inst->pool, threads, (int)(nb * chunks), [&](int it, int tid) {
       const int b = it / chunks, ch = it % chunks;
       const int i0 = ch * rowChunk, i1 = i0 + rowChunk < d.ny ? i0 + rowChunk : d.ny;
-      rowsOk[it] = ops->blockRows(&c, &bjobs[b], &s[2 * tid], i0, i1);
+      rowsOk[it] = ops->blockRows(&c, &bjobs[b], &s[2 * tid], i0, i1, &rowsMax[(size_t)it * 10]);
     });
 
     double t3 = clock();
@@ -822,8 +825,15 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
                                         "sumVY",          "sumVY2",          "sumV2"};
     for (uint32_t b = 0; b < nb; b++) {
       const Block& B = blocks[b];
-      bool finite = ops->blockFirstLayers(&c, &bjobs[b]) != 0;
-      for (int ch = 0; ch < chunks; ch++) finite &= rowsOk[(size_t)b * chunks + ch] != 0;
+      float mx[10] = {0};
+      bool finite = ops->blockFirstLayers(&c, &bjobs[b], mx) != 0;
+      for (int ch = 0; ch < chunks; ch++) {
+        finite &= rowsOk[(size_t)b * chunks + ch] != 0;
+        for (int t = 0; t < 10; t++) mx[t] = std::max(mx[t], rowsMax[((size_t)b * chunks + ch) * 10 + t]);
+      }
+      double* maxAbs;
+      napi_value maxAbsArray = newTypedArray(env, napi_float64_array, 10, &maxAbs);
+      for (int t = 0; t < 10; t++) maxAbs[t] = mx[t];
       double st[11] = {0};
       for (int e = 0; e < B.m; e++) {
         const ExampleOut& o = outs[B.first + e];
@@ -838,6 +848,7 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
       check(env, napi_create_object(env, &entry), "object");
       setProp(env, entry, "grads", gradArrays[b]);
       setProp(env, entry, "stats", stats);
+      setProp(env, entry, "maxAbs", maxAbsArray);
       check(env, napi_set_element(env, result, b, entry), "set_element");
     }
     if (profile) {
@@ -1066,15 +1077,13 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
       std::vector<char> badNonFinite(items.size(), 0);
       parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
         const size_t t = items[it][0], i0 = items[it][1], n = items[it][2];
-        const double scale = std::ldexp(1.0, ex[t]);
-        double* o = out + off[t] + i0;
-        std::memset(o, 0, n * sizeof(double));
-        for (const auto& g : blocks.grads) {
-          const size_t b = ops->redFixed(g[t] + i0, n, scale, o);
-          if (b < n && bad[it] == SIZE_MAX) {
-            bad[it] = off[t] + i0 + b;
-            badNonFinite[it] = !std::isfinite((double)g[t][i0 + b]);
-          }
+        std::vector<const float*> g(blocks.grads.size());
+        for (size_t b = 0; b < g.size(); b++) g[b] = blocks.grads[b][t] + i0;
+        int badBlock = 0;
+        const size_t q = ops->redFixed(g.data(), (int)g.size(), n, std::ldexp(1.0, ex[t]), out + off[t] + i0, &badBlock);
+        if (q < n) {
+          bad[it] = off[t] + i0 + q;
+          badNonFinite[it] = !std::isfinite((double)g[badBlock][q]);
         }
       });
       for (size_t it = 0; it < items.size(); it++)

@@ -137,15 +137,18 @@ struct KernelOps {
    * networks, chain, and (training) energies, gradients and statistics.
    */
   void (*examples)(const CallCtx* c, const ExampleJob* const* job, Scratch* const* s, int n);
-  /** Accumulates one block's gradients for visible rows [i0, i1); returns 0 if any value is not finite. */
-  int (*blockRows)(const CallCtx* c, const BlockJob* b, Scratch* s, int i0, int i1);
-  /** The first layers' gradients of one block; returns 0 if any value is not finite. */
-  int (*blockFirstLayers)(const CallCtx* c, const BlockJob* b);
+  /**
+   * Accumulates one block's gradients for visible rows [i0, i1); returns 0 if any value is not finite. maxAbs[t]:
+   * the largest |g| it wrote into tensor t (NaN as +∞; tensors it does not write are left alone).
+   */
+  int (*blockRows)(const CallCtx* c, const BlockJob* b, Scratch* s, int i0, int i1, float maxAbs[10]);
+  /** The first layers' gradients of one block; returns 0 if any value is not finite. maxAbs as blockRows. */
+  int (*blockFirstLayers)(const CallCtx* c, const BlockJob* b, float maxAbs[10]);
   /** AdamW on n elements in place (see kernel.inc for the constants k[7]). */
   void (*adamw)(float* p, const float* g, float* m, float* v, size_t n, const float* k);
   /** Block reductions on n elements (see kernel.inc); the size_t results are the first bad index, or n. */
   double (*redMaxAbs)(const float* g, size_t n, double m);
-  size_t (*redFixed)(const float* g, size_t n, double scale, double* dst);
+  size_t (*redFixed)(const float* const* g, int nb, size_t n, double scale, double* dst, int* badBlock);
   size_t (*redFromFixed)(const double* s, size_t n, double inv, double scale, float* out);
   void (*redFloat)(const float* g, size_t n, float* dst);
   void (*redFromFloat)(const float* s, size_t n, double examples, float* out);

@@ -20,7 +20,7 @@ export interface NativeAddon {
   /** k-step Gibbs chains from y = μ(x), one per row of x. */
   chain(args: AddonChainArgs): AddonChainResult;
   /** CD-k gradient sums and statistics, one result per block. */
-  blockGradients(args: AddonBlockArgs): Array<{ grads: Float32Array[]; stats: BlockStats }>;
+  blockGradients(args: AddonBlockArgs): Array<{ grads: Float32Array[]; stats: BlockStats; maxAbs: Float64Array }>;
   /**
    * One AdamW update of one tensor in place: p, m, v updated from g; k = [1−β1, 1−β2, β2, ε, lr/(1−β1^t),
    * √(1−β2^t), 1 − lr·decay] as float32.

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { blockMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat } from '@nbm/collective';
-import type { BlockGradient } from '@nbm/model';
-import { bitwiseEqual, kernelOrSkip, lcg } from './helpers.ts';
+import { blockMaxAbs, carriedMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat } from '@nbm/collective';
+import type { BlockGradient, ModelConfig } from '@nbm/model';
+import { bitwiseEqual, kernelOrSkip, lcg, makeBlock, makeParams } from './helpers.ts';
 
 /** Blocks of random gradients over several magnitudes, with exact zeros and halves (rounding ties). */
 function blocks(sizes: number[], count: number, seed: number): BlockGradient[] {
@@ -75,5 +75,41 @@ describe("native block reductions equal @nbm/collective's JavaScript ones bit fo
     expect(Array.from(kernel.blockMaxAbs(bs, [4, 40]))).to.deep.equal([Infinity, Infinity]);
     expect(() => kernel.fixedSum(bs, new Int32Array([10, 10]), [4, 40])).to.throw(RangeError, 'a gradient is not finite at element 2 of the sum');
     expect(() => kernel.fixedSum(blocks([4], 2, 2), new Int32Array([80]), [4])).to.throw(RangeError, /^fixed-point overflow at element \d of the sum$/);
+  });
+
+  describe('the maxima the kernel writes with each block (blockGradients maxAbs) equal blockMaxAbs of its gradients, on every tier', () => {
+    const CASES: Array<{ name: string; c: ModelConfig; m: number; dense?: boolean; nan?: number }> = [
+      { name: 'Gaussian, one-hot x, ny 37 (a partial row chunk), width 40 (a partial vector)', c: { nx: 6, ny: 37, nh: 20, width: 40, visible: 'gaussian' }, m: 5 },
+      { name: 'Ising, dense x, nh 17', c: { nx: 4, ny: 21, nh: 17, width: 7, visible: 'ising' }, m: 3, dense: true },
+      { name: 'Gaussian, MNIST-sized 784 × 64', c: { nx: 10, ny: 784, nh: 64, width: 32, visible: 'gaussian' }, m: 16 },
+      { name: 'a NaN in the bias net: Infinity where blockMaxAbs says so', c: { nx: 3, ny: 9, nh: 4, width: 5, visible: 'gaussian' }, m: 2, nan: 2 },
+      { name: 'a NaN in the weights net', c: { nx: 3, ny: 19, nh: 4, width: 5, visible: 'ising' }, m: 2, nan: 8 },
+    ];
+    for (const { name, c, m, dense, nan } of CASES) {
+      it(name, function () {
+        const kernel = kernelOrSkip(this);
+        const params = makeParams(c, 4);
+        if (nan !== undefined) params.values[nan][1] = Number.NaN;
+        const bs = [0, 1, 2].map((i) => makeBlock(c, m, 30 + i, { dense, first: i * m }));
+        const layout = gradientLayout(params);
+        for (const [tier, threads] of kernel.tiers.flatMap((t) => [[t, 1], [t, 2]] as const)) {
+          const got = kernel.withTier(tier).blockGradients(c, params, bs, { seed: 3, step: 9 }, 3, { threads });
+          for (const [i, b] of got.entries()) {
+            expect(b.maxAbs, `block ${i}`).to.be.instanceOf(Float64Array);
+            expect(Array.from(b.maxAbs!), `block ${i}, ${tier}, ${threads} thread(s)`).to.deep.equal(Array.from(blockMaxAbs([{ grads: b.grads }], layout)));
+          }
+          expect(Array.from(carriedMaxAbs(got, layout)!)).to.deep.equal(Array.from(blockMaxAbs(got.map((b) => ({ grads: b.grads })), layout)));
+          if (nan !== undefined) expect(got.some((b) => b.maxAbs!.includes(Infinity)), 'Infinity somewhere').to.equal(true);
+        }
+      });
+    }
+
+    it('carriedMaxAbs: undefined unless every block carries maxima; zeros for no blocks', () => {
+      const layout = layoutOf([2, 3]);
+      expect(carriedMaxAbs(blocks([2, 3], 2, 5), layout)).to.equal(undefined);
+      expect(Array.from(carriedMaxAbs([], layout)!)).to.deep.equal([0, 0]);
+      const two = [{ grads: [], maxAbs: Float64Array.of(1, 5) }, { grads: [], maxAbs: Float64Array.of(3, Infinity) }];
+      expect(Array.from(carriedMaxAbs(two, layout)!)).to.deep.equal([3, Infinity]);
+    });
   });
 });

@@ -57,6 +57,11 @@ export interface BlockGradient {
   /** one array per parameter, in `parameterSpecs` order and layout */
   readonly grads: Float32Array[];
   readonly stats: BlockStats;
+  /**
+   * The largest |g| of each array of `grads` (NaN or ±Inf: Infinity), where the engine found it while writing
+   * them: (tensors,). The exact reduction then needs no pass over the gradients to choose its exponents.
+   */
+  readonly maxAbs?: Float64Array;
 }
 
 /**

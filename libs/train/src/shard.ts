@@ -8,7 +8,7 @@ import { Stream } from '@nbm/random';
 import { contextsFor, transformRows, type Dataset } from '@nbm/data';
 import { blockRanges } from './plan.ts';
 import type { StepOps } from './ops.ts';
-import type { GradientLayout } from '@nbm/collective';
+import { carriedMaxAbs, type GradientLayout } from '@nbm/collective';
 
 export interface StepSpec {
   readonly seed: number;
@@ -55,7 +55,7 @@ export async function computeShard(
 export function hostShard(blocks: readonly BlockGradient[], ops: StepOps, layout: GradientLayout): ShardGradients {
   return {
     stats: blocks.map((b) => b.stats),
-    maxAbs: async () => ops.blockMaxAbs(blocks, layout),
+    maxAbs: async () => carriedMaxAbs(blocks, layout) ?? ops.blockMaxAbs(blocks, layout),
     fixedSum: async (exponents) => ops.fixedSum(blocks, exponents, layout),
     floatSum: async () => ops.floatSum(blocks, layout),
   };
