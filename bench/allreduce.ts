@@ -7,13 +7,21 @@
  * Prints, per N and mode, the median and 90th-percentile time of one all-reduce (the slowest rank's
  * time per iteration) and the bus bandwidth 2(N − 1)/N · S / t, S the buffer's bytes. The `exact`
  * rows time the whole path a trainer runs: local max |g|, MAX all-reduce of the bound, toFixed,
- * the float64 all-reduce, fromFixed. Every process is its own OS process; this same file is the
- * child, started with `--child`.
+ * the float64 all-reduce, fromFixed. The baseline, in the same run and processes: `raw zmq`, each rank pushing
+ * the bytes a ring all-reduce of S moves per rank (2(N − 1)/N · S, in the same chunks) to its right neighbour
+ * over a bare ZeroMQ PUSH/PULL pair while pulling as many from its left: the wire, with no ring protocol and no
+ * arithmetic. Each ring row says what fraction of that wire it reaches. Every process is its own OS process;
+ * this same file is the child, started with `--child`.
  */
 import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Ring, chooseExponent, fromFixed, maxAbs, toFixed } from '@nbm/collective';
+import { Pull, Push } from 'zeromq';
+import { Ring, chooseExponent, gradientLayout, maxAbs, toFixed } from '@nbm/collective';
+import { loadNativeKernel } from '@nbm/kernels';
+import type { BlockStats } from '@nbm/model';
+import { jsOps, nativeOps } from '@nbm/train';
 
 interface Options {
   iterations: number;
@@ -22,8 +30,12 @@ interface Options {
   chunkKiB: number;
 }
 
-type Mode = 'f32 fast' | 'f64 ring' | 'exact';
-const MODES: Mode[] = ['f32 fast', 'f64 ring', 'exact'];
+type Mode = 'f32 fast' | 'f64 ring' | 'exact' | 'raw zmq f32' | 'raw zmq f64';
+const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'f32 fast', 'f64 ring', 'exact'];
+/** bytes per value each mode moves */
+const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'f32 fast': 4, 'f64 ring': 8, exact: 8 };
+/** the raw baseline a ring mode is compared with: the same bytes on the bare wire */
+const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', exact: 'raw zmq f64' };
 const WARMUP = 3;
 
 function parseArgs(argv: string[]): Options & { child?: { rank: number; world: number } } {
@@ -52,46 +64,74 @@ function parseArgs(argv: string[]): Options & { child?: { rank: number; world: n
 async function child(opts: Options, rank: number, world: number): Promise<void> {
   const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
   const ring = await Ring.bind('tcp://127.0.0.1:*', { chunkBytes: opts.chunkKiB * 1024, timeoutMs: 60_000 });
-  say({ address: ring.address });
+  const pull = new Pull({ linger: 0 });
+  await pull.bind('tcp://127.0.0.1:*');
+  say({ address: ring.address, raw: pull.lastEndpoint });
   const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-  const { peers } = JSON.parse((await lines.next()).value as string) as { peers: string[] };
+  const { peers, raws } = JSON.parse((await lines.next()).value as string) as { peers: string[]; raws: string[] };
   ring.connect({ rank, world, right: peers[(rank + 1) % world] });
+  const push = new Push({ linger: 0 });
+  push.connect(raws[(rank + 1) % world]);
+  /** The wire alone: what a ring all-reduce of `bytes` sends per rank, in its chunks, right; as much pulled from the left. */
+  const raw = async (bytes: number) => {
+    const chunk = opts.chunkKiB * 1024;
+    const total = Math.round((2 * (world - 1) * bytes) / world);
+    const payload = Buffer.alloc(chunk, rank);
+    const messages = Math.ceil(total / chunk);
+    const receiving = (async () => {
+      for (let i = 0; i < messages; i++) await pull.receive();
+    })();
+    for (let sent = 0; sent < total; sent += chunk) await push.send(payload.subarray(0, Math.min(chunk, total - sent)));
+    await receiving;
+  };
 
   const n = opts.length;
+  // the trainer's conversions to and from fixed point: the native kernel's on one thread (a worker of
+  // `--workers N --threads 1`), else JavaScript's (the same bits)
+  const native = loadNativeKernel();
+  const ops = native.ok ? nativeOps(native.kernel, 1) : jsOps;
+  const layout = gradientLayout({ values: [{ length: n }] });
   const grad = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.001 + rank) * 1e-3);
+  // this rank's gradient as the one block of its shard
+  const shard = [{ grads: [grad], stats: {} as BlockStats }];
   const f32 = new Float32Array(n);
   const f64 = new Float64Array(n);
-  const out = new Float32Array(n);
   let step = 0;
   const tag = () => ({ run: 'bench', step: step++ });
-  const times: Record<Mode, number[]> = { 'f32 fast': [], 'f64 ring': [], exact: [] };
+  const times = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
   for (const mode of MODES) {
     for (let it = 0; it < WARMUP + opts.iterations; it++) {
       f32.set(grad);
       toFixed(grad, 30, f64, false);
       const t0 = performance.now();
-      if (mode === 'f32 fast') {
+      if (mode === 'raw zmq f32' || mode === 'raw zmq f64') {
+        await raw(n * WIDTH[mode]);
+      } else if (mode === 'f32 fast') {
         await ring.allReduce(f32, 'sum', { tag: tag() });
       } else if (mode === 'f64 ring') {
         await ring.allReduce(f64, 'sum', { tag: tag(), exact: true });
       } else {
         const [bound] = await ring.allReduceScalars([maxAbs(grad)], 'max', { tag: tag() });
-        const e = chooseExponent(bound, world);
-        toFixed(grad, e, f64, false);
-        await ring.allReduce(f64, 'sum', { tag: tag(), exact: true });
-        fromFixed(f64, e, 1, out);
+        const e = Int32Array.of(chooseExponent(bound, world));
+        const fixed = ops.fixedSum(shard, e, layout);
+        await ring.allReduce(fixed, 'sum', { tag: tag(), exact: true });
+        ops.meanFromFixed(fixed, e, layout, 1);
       }
       if (it >= WARMUP) times[mode].push(performance.now() - t0);
     }
   }
-  say({ times });
+  say({ times, ops: ops.name });
   await lines.next(); // released by the parent once every rank is done (see Ring.close)
   ring.close();
+  push.close();
+  pull.close();
 }
 
 // ------------------------------------------------------------------ parent: spawn, collect, print
 
 const SELF = fileURLToPath(import.meta.url);
+/** which arithmetic the children's exact rows used (native or js) */
+let opsUsed = '?';
 
 async function runWorld(opts: Options, world: number): Promise<Record<Mode, number[]>[]> {
   const children = Array.from({ length: world }, (_, rank) =>
@@ -108,9 +148,13 @@ async function runWorld(opts: Options, world: number): Promise<Record<Mode, numb
       if (line.done) throw new Error(`rank ${i} exited early`);
       return JSON.parse(line.value) as Record<string, unknown>;
     };
-    const peers = await Promise.all(children.map(async (_, i) => (await next(i)).address as string));
-    for (const c of children) c.stdin!.write(`${JSON.stringify({ peers })}\n`);
-    const results = await Promise.all(children.map(async (_, i) => (await next(i)).times as Record<Mode, number[]>));
+    const hello = await Promise.all(children.map((_, i) => next(i)));
+    const peers = hello.map((h) => h.address as string);
+    const raws = hello.map((h) => h.raw as string);
+    for (const c of children) c.stdin!.write(`${JSON.stringify({ peers, raws })}\n`);
+    const done = await Promise.all(children.map((_, i) => next(i)));
+    opsUsed = String(done[0].ops);
+    const results = done.map((d) => d.times as Record<Mode, number[]>);
     for (const c of children) c.stdin!.end();
     await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
     return results;
@@ -130,17 +174,22 @@ const quantile = (xs: number[], q: number) => {
 async function parent(opts: Options): Promise<void> {
   console.log(`ring all-reduce of ${opts.length.toLocaleString('en')} values over loopback TCP, ` +
     `${opts.chunkKiB} KiB chunks, ${opts.iterations} timed iterations (+${WARMUP} warm-up), ` +
-    `${(await import('node:os')).cpus().length} CPU cores, node ${process.version}`);
-  const rows: string[][] = [['N', 'mode', 'MB', 'median ms', 'p90 ms', 'bus GB/s']];
+    `${cpus().length} CPU cores, node ${process.version}`);
+  console.log(`machine load average at start: ${loadavg()[0].toFixed(2)} (other processes share the cores)`);
+  const rows: string[][] = [['N', 'mode', 'MB', 'median ms', 'p90 ms', 'bus GB/s', 'of raw wire', '× f32 ring']];
   for (const world of opts.worlds) {
     const perRank = await runWorld(opts, world);
+    // per iteration, the slowest rank's time: the collective is done when all ranks are
+    const medianOf = (mode: Mode) => quantile(perRank[0][mode].map((_, it) => Math.max(...perRank.map((r) => r[mode][it]))), 0.5);
+    const p90Of = (mode: Mode) => quantile(perRank[0][mode].map((_, it) => Math.max(...perRank.map((r) => r[mode][it]))), 0.9);
+    const busOf = (mode: Mode) => ((2 * (world - 1)) / world) * opts.length * WIDTH[mode] / (medianOf(mode) / 1000) / 1e9;
     for (const mode of MODES) {
-      // per iteration, the slowest rank's time: the collective is done when all ranks are
-      const slowest = perRank[0][mode].map((_, it) => Math.max(...perRank.map((r) => r[mode][it])));
-      const median = quantile(slowest, 0.5);
-      const bytes = opts.length * (mode === 'f32 fast' ? 4 : 8);
-      const bus = ((2 * (world - 1)) / world) * bytes / (median / 1000) / 1e9;
-      rows.push([String(world), mode, (bytes / 1e6).toFixed(2), median.toFixed(2), quantile(slowest, 0.9).toFixed(2), bus.toFixed(3)]);
+      const base = BASELINE[mode];
+      rows.push([
+        String(world), mode, ((opts.length * WIDTH[mode]) / 1e6).toFixed(2), medianOf(mode).toFixed(2), p90Of(mode).toFixed(2), busOf(mode).toFixed(3),
+        base ? `${((100 * busOf(mode)) / busOf(base)).toFixed(0)}%` : '',
+        mode === 'exact' || mode === 'f64 ring' ? `${(medianOf(mode) / medianOf('f32 fast')).toFixed(2)}×` : '',
+      ]);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -148,7 +197,9 @@ async function parent(opts: Options): Promise<void> {
     console.log(`| ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`);
     if (i === 0) console.log(`|${widths.map((w, c) => (c < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   }
-  console.log('exact = max|g| MAX all-reduce + toFixed + f64 all-reduce + fromFixed; bus GB/s uses the f64 bytes for f64 rows.');
+  console.log(`exact = max|g| MAX all-reduce + toFixed + f64 all-reduce + fromFixed (the trainer's, with the ${opsUsed} arithmetic, 1 thread); bus GB/s uses the f64 bytes for f64 rows;`);
+  console.log(`machine load average at end: ${loadavg()[0].toFixed(2)}`);
+  console.log("'of raw wire' = the ring's bus bandwidth over that of raw zmq for the same bytes (f32 rows: raw zmq f32; f64 and exact: raw zmq f64).");
 }
 
 const opts = parseArgs(process.argv.slice(2));
