@@ -21,14 +21,15 @@ import { RemoteError, WorkerLostError, type WorkerHandle, type WorkerPool } from
 import { writeSweepReport } from '@nbm/report';
 import { ClusterExecutor, type GroupOptions } from '@nbm/train';
 import { asha, noScheduler, type RungScheduler } from './asha.ts';
-import { formatMetric, metricOf, type EpochMetrics } from './metric.ts';
+import { metricOf, type EpochMetrics } from './metric.ts';
 import { bestLine, writeOutputs } from './outputs.ts';
 import { startPool, type PoolOptions } from './pool.ts';
-import { FINAL_STATES, MAX_LOSSES, loadSweep, saveSweep, sweepPaths, type SweepFile, type TrialRecord } from './state.ts';
+import { FINAL_STATES, loadSweep, saveSweep, sweepPaths, type SweepFile, type TrialRecord } from './state.ts';
 import { formatTable, LiveTable } from './table.ts';
 import { LockedError, lockDirectory } from '@nbm/checkpoint';
 import { runTrialEpochs, validationRows, type TrialEpochsCall, type TrialEpochsResult } from './trial-run.ts';
 import { SWEEP_METHODS } from './worker-actor.ts';
+import { afterEarlyAnswer, afterEpoch, afterFailure, type JobFailure, type Transition } from './transitions.ts';
 
 /** The sweep cannot go on (no workers, workers that do not serve the sweep); its state is saved for --resume. */
 export class SweepError extends Error {
@@ -410,29 +411,14 @@ class Dispatch {
       const value = metricOf(m, metric);
       const exploded = Number.isFinite(value) && Math.abs(value) > this.sweep.divergeAbove;
       const decision = this.scheduler.report(t.id, m.epoch, exploded ? NaN : value);
-      if (decision === 'continue') continue;
-      if (decision === 'stop') {
-        t.state = 'diverged';
-        t.error = exploded ? `${metric} ${formatMetric(value)} at epoch ${m.epoch} is above ${formatMetric(this.sweep.divergeAbove)}: the loss exploded` : `${metric} is ${value} at epoch ${m.epoch}`;
-      } else t.state = decision === 'pause' ? 'paused' : 'completed';
+      const next = afterEpoch(decision, { epoch: m.epoch, metric, value, exploded, divergeAbove: this.sweep.divergeAbove });
+      if (next === undefined) continue;
+      t.state = next.state;
+      if (next.error !== undefined) t.error = next.error;
       break;
     }
-    if (this.scheduler.running().includes(t.id)) {
-      // the answer ended before the job's milestone
-      if (r.diverged !== undefined) {
-        this.scheduler.report(t.id, Math.min(t.metrics.length + 1, t.target!), NaN);
-        t.state = 'diverged';
-        t.error = r.diverged;
-      } else if (r.exhausted) {
-        this.scheduler.retire(t.id, 'exhausted');
-        t.state = t.metrics.length > 0 ? 'completed' : 'failed';
-        if (t.metrics.length === 0) t.error = '--max-steps ended the run before its first epoch, so it has no validation metric';
-      } else {
-        this.scheduler.retire(t.id, 'failed');
-        t.state = 'failed';
-        t.error = `the worker answered with ${t.metrics.length} epochs for a job to epoch ${t.target}`;
-      }
-    }
+    // still running: the answer ended before the job's milestone
+    if (this.scheduler.running().includes(t.id)) this.apply(t, afterEarlyAnswer({ diverged: r.diverged, exhausted: r.exhausted, epochs: t.metrics.length, target: t.target! }));
     if (FINAL_STATES.includes(t.state)) {
       t.endedAt = new Date().toISOString();
       if (t.state === 'diverged' || t.state === 'failed') this.say(`trial ${t.id} ${t.state}: ${t.error}`);
@@ -440,38 +426,27 @@ class Dispatch {
   }
 
   private onError(t: TrialRecord, workerId: string, e: Error): void {
-    if (this.stopping || this.ended) {
-      // the sweep is stopping (interrupted, or failed for another reason): the job goes out again on resume
-      this.scheduler.requeue(t.id);
-      t.state = 'queued';
-      return;
-    }
-    if (e instanceof WorkerLostError) {
-      t.losses = (t.losses ?? 0) + 1;
-      if (t.losses < MAX_LOSSES) {
-        this.scheduler.requeue(t.id);
-        t.state = 'queued';
-        this.say(`trial ${t.id} goes back in the queue: ${e.message}`);
-        return;
-      }
-      e = new Error(`its job was lost with its worker ${t.losses} times (last: ${e.message}); a trial that kills its workers (out of memory?) is not retried further`);
-    }
-    if (e instanceof RemoteError && e.code === 'unknown-method') {
-      this.scheduler.requeue(t.id);
-      t.state = 'queued';
-      this.fail(new SweepError(`worker ${workerId} does not serve the sweep's '${SWEEP_METHODS.trialEpochs}' method: start the workers with a command that serves @nbm/sweep's sweepWorker() methods (${e.remoteMessage})`));
-      return;
-    }
-    if ((e instanceof RemoteError && e.code === 'locked') || e instanceof LockedError) {
-      this.scheduler.requeue(t.id);
-      t.state = 'queued';
-      this.say(`trial ${t.id}: ${e instanceof RemoteError ? e.remoteMessage : e.message}; it goes back in the queue`);
-      return;
-    }
-    this.scheduler.retire(t.id, 'failed');
-    t.state = 'failed';
-    t.error = e instanceof RemoteError ? `${e.code}: ${e.remoteMessage}` : e.message;
-    t.endedAt = new Date().toISOString();
-    this.say(`trial ${t.id} failed: ${t.error}`);
+    const failure: JobFailure =
+      this.stopping || this.ended ? { kind: 'stopping' }
+      : e instanceof WorkerLostError ? { kind: 'lost', message: e.message }
+      : e instanceof RemoteError && e.code === 'unknown-method' ? { kind: 'unknown-method', worker: workerId, method: SWEEP_METHODS.trialEpochs, message: e.remoteMessage }
+      : (e instanceof RemoteError && e.code === 'locked') || e instanceof LockedError ? { kind: 'locked', message: e instanceof RemoteError ? e.remoteMessage : e.message }
+      : { kind: 'error', message: e instanceof RemoteError ? `${e.code}: ${e.remoteMessage}` : e.message };
+    const next = afterFailure(t.id, failure, t.losses ?? 0);
+    this.apply(t, next);
+    if (next.state === 'failed') t.endedAt = new Date().toISOString();
+    if (next.say) this.say(next.say);
+    if (next.fatal) this.fail(new SweepError(next.fatal));
+  }
+
+  /** A transition's effect on the trial record and the scheduler. */
+  private apply(t: TrialRecord, next: Transition): void {
+    const a = next.scheduler;
+    if (a.kind === 'requeue') this.scheduler.requeue(t.id);
+    else if (a.kind === 'retire') this.scheduler.retire(t.id, a.why);
+    else if (a.kind === 'report-nan') this.scheduler.report(t.id, a.epoch, NaN);
+    t.state = next.state;
+    if (next.error !== undefined) t.error = next.error;
+    if (next.losses !== undefined) t.losses = next.losses;
   }
 }
