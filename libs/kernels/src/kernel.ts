@@ -1,18 +1,13 @@
 import type { AdamWConfig, AdamWState, BlockGradient, ChainKey, ExampleBlock, ModelConfig, Parameters } from '@nbm/model';
-import { Stream, type RandomKey } from '@nbm/random';
+import { Stream, type ChainStreamIds, type RandomKey } from '@nbm/random';
 import type { NativeAddon } from './addon.ts';
 import { adamwScalars, checkAdamwShapes } from './adamw.ts';
 import { split } from './reduce.ts';
 import { checkBlock, checkContexts, checkInt, checkParameters, checkU32 } from './validate.ts';
 
-/** The stream ids that key a chain's hidden and visible draws (training: `hidden`/`visible`; `nbm sample`: its own). */
-export interface StreamIds {
-  readonly hidden: number;
-  readonly visible: number;
-}
 
 /** The training chain's streams (docs/architecture.md, invariant 1: keyed randomness). */
-export const TRAINING_STREAMS: StreamIds = { hidden: Stream.hidden, visible: Stream.visible };
+export const TRAINING_STREAMS: ChainStreamIds = { hidden: Stream.hidden, visible: Stream.visible };
 
 export interface RunOptions {
   /** threads of this call (the calling thread included); default 1 here, the engine passes its own */
@@ -39,7 +34,7 @@ export interface ChainOptions extends RunOptions {
   /** return every step's hidden and visible states */
   readonly trace?: boolean;
   /** the streams of the draws; default: the key's, else the training streams */
-  readonly streams?: StreamIds;
+  readonly streams?: ChainStreamIds;
   /** replace the last visible draw by its noise-free value (see `sample`) */
   readonly denoise?: boolean;
 }
@@ -139,7 +134,7 @@ export class NativeKernel {
     key: { readonly seed: number; readonly step: number },
     k: number,
     denoise: boolean,
-    streams: StreamIds = { hidden: Stream.sampleHidden, visible: Stream.sampleVisible },
+    streams: ChainStreamIds = { hidden: Stream.sampleHidden, visible: Stream.sampleVisible },
     options: RunOptions = {},
   ): Float32Array {
     return this.gibbsChain(config, params, x, index, key, k, { ...options, streams, denoise }).y;

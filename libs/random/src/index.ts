@@ -2,6 +2,7 @@ export { philox4x32 } from './philox.ts';
 export {
   Stream,
   type StreamId,
+  type ChainStreamIds,
   type RandomKey,
   assertSeed,
   fillBits,

@@ -39,6 +39,12 @@ export const Stream = {
 } as const;
 export type StreamId = (typeof Stream)[keyof typeof Stream];
 
+/** The streams a Gibbs chain's hidden and visible draws come from (training: `hidden`/`visible`; sampling: its own). */
+export interface ChainStreamIds {
+  readonly hidden: number;
+  readonly visible: number;
+}
+
 /** A generator key: the run's seed and the stream the draws are for. */
 export interface RandomKey {
   readonly seed: number;

@@ -28,7 +28,7 @@ describe('sweep: the trial state machine (pure transitions, one row per case)', 
   });
 
   it('afterFailure: a job that ended without an answer', () => {
-    const requeue = { state: 'queued', scheduler: { kind: 'requeue' } };
+    const requeue = { state: 'queued', scheduler: { kind: 'requeue' } } as const;
     const rows: Array<[JobFailure, number, Partial<Transition>]> = [
       [{ kind: 'stopping' }, 0, requeue],
       [{ kind: 'lost', message: 'w2 lost' }, 0, { ...requeue, losses: 1, say: 'trial t007 goes back in the queue: w2 lost' }],

@@ -29,5 +29,5 @@ export {
 } from './compute.ts';
 export { philoxBlocks, keyedDraws, type StreamKey, type KeyedTransform } from './philox.ts';
 export { PHILOX_WGSL, PHILOX_TABLE_WGSL, PHILOX_KEYED_WGSL, PHILOX_WORKGROUP } from './philox.wgsl.ts';
-export { createWebgpuEngine, fromInt64Pairs, GpuLimitError, GpuDeviceLostError, type WebgpuEngine, type WebgpuEngineOptions, type DeviceCounters, type ChainStreams } from './nbm/engine.ts';
+export { createWebgpuEngine, fromInt64Pairs, GpuLimitError, GpuDeviceLostError, type WebgpuEngine, type WebgpuEngineOptions, type DeviceCounters } from './nbm/engine.ts';
 export { WEBGPU_ENGINE } from './nbm/registration.ts';

@@ -14,7 +14,7 @@ import {
   type Parameters,
   type ShardGradients,
 } from '@nbm/model';
-import { Stream } from '@nbm/random';
+import { Stream, type ChainStreamIds } from '@nbm/random';
 import { Usage, grid1d } from '../compute.ts';
 import type { GpuHandle } from '../device.ts';
 import {
@@ -63,11 +63,6 @@ export class GpuDeviceLostError extends Error {
   override readonly name = 'GpuDeviceLostError';
 }
 
-/** The streams of a chain's hidden and visible draws. */
-export interface ChainStreams {
-  readonly hidden: number;
-  readonly visible: number;
-}
 
 /** The WebGPU implementation of `GradientEngine`, plus sampling chains and device-side block sums. */
 export interface WebgpuEngine extends GradientEngine {
@@ -81,7 +76,7 @@ export interface WebgpuEngine extends GradientEngine {
    * k-step chains from y = μ(x): x (m, nx), index (m,) the example index keying each chain's draws at counter
    * (key.step, index, Gibbs step, ·). Returns ỹ (m, ny), or with `denoise` the noise-free value from the last h.
    */
-  sample(params: Parameters, x: Float32Array, index: Uint32Array, key: { readonly seed: number; readonly step: number }, k: number, denoise: boolean, streams?: ChainStreams): Promise<Float32Array>;
+  sample(params: Parameters, x: Float32Array, index: Uint32Array, key: { readonly seed: number; readonly step: number }, k: number, denoise: boolean, streams?: ChainStreamIds): Promise<Float32Array>;
 }
 
 export interface WebgpuEngineOptions {
@@ -233,7 +228,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
   }
 
   /** Uploads one pass's inputs (and parameters) and binds its buffers. */
-  function preparePass(params: Parameters, x: Float32Array, y: Float32Array | null, index: Uint32Array, blockStarts: Uint32Array, seed: number, step: number, k: number, streams: ChainStreams, mode: number, placement?: Placement): Pass {
+  function preparePass(params: Parameters, x: Float32Array, y: Float32Array | null, index: Uint32Array, blockStarts: Uint32Array, seed: number, step: number, k: number, streams: ChainStreamIds, mode: number, placement?: Placement): Pass {
     const examples = index.length;
     const blocks = blockStarts.length - 1;
     const { base, all, uploadParams } = placement ?? { base: 0, all: blocks, uploadParams: true };
@@ -337,7 +332,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
     return out;
   }
 
-  function checkCall(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number): ChainStreams {
+  function checkCall(params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number): ChainStreamIds {
     if (params.values.length !== sizes.length || params.values.some((v, t) => v.length !== sizes[t])) {
       throw new RangeError(`parameters do not match the model (${sizes.length} tensors of sizes [${sizes.join(', ')}])`);
     }
