@@ -9,7 +9,7 @@ export { EvalError } from './errors.ts';
 export { type Conditional, makeConditional, conditionalAt, couplings } from './conditional.ts';
 export { MAX_EXACT_HIDDEN, baseLogZ, exactLogZ } from './exact.ts';
 export { type AisOptions, type AisResult, aisLogZ, aisSchedule } from './ais.ts';
-export { freeEnergy, logLikelihood } from './likelihood.ts';
+export { conditionalFreeEnergy, logLikelihood } from './likelihood.ts';
 export { type SymmetricEigen, symmetricEigen, minEigenvalue, maxCouplingEigenvalue } from './eigen.ts';
 export { type Baseline, type DiagonalFit, BASELINE_MIN_VARIANCE, fitBaseline, diagonalLogLikelihood } from './baseline.ts';
 export { type ContextGroup, type EvalData, type EvalDataSpec, loadEvalData, groupContexts } from './data.ts';

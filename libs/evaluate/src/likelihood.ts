@@ -6,7 +6,7 @@ import { logCosh } from './math.ts';
  * `F(y|x) = ½ Σ_i P_i d_i² − Σ_j ln cosh((Wᵀd)_j)`, d = y − μ.
  * @param y (ny) visible units, read from `y[offset .. offset + ny)`
  */
-export function freeEnergy(k: Conditional, y: ArrayLike<number>, offset = 0): number {
+export function conditionalFreeEnergy(k: Conditional, y: ArrayLike<number>, offset = 0): number {
   const { ny, nh, mu, precision: P, weights: W } = k;
   const z = new Float64Array(nh);
   let self = 0;
@@ -33,5 +33,5 @@ export function freeEnergy(k: Conditional, y: ArrayLike<number>, offset = 0): nu
  * @param logZ ln Z(x) as `exactLogZ` / `aisLogZ` compute it (the full sum over h, the 2^nh included)
  */
 export function logLikelihood(k: Conditional, y: ArrayLike<number>, logZ: number, offset = 0): number {
-  return -freeEnergy(k, y, offset) + k.nh * Math.LN2 - logZ;
+  return -conditionalFreeEnergy(k, y, offset) + k.nh * Math.LN2 - logZ;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { aisLogZ, exactLogZ, freeEnergy, logLikelihood, type Conditional } from '../src/index.ts';
+import { aisLogZ, exactLogZ, conditionalFreeEnergy, logLikelihood, type Conditional } from '../src/index.ts';
 import { randomConditional } from './models.ts';
 
 /** ln N(y; μ, 1/P) summed over units, written from the textbook density. */
@@ -58,12 +58,12 @@ describe('log-likelihood', () => {
     }
     const m = Math.max(...terms);
     const logSum = m + Math.log(terms.reduce((a, t) => a + Math.exp(t - m), 0));
-    expect(freeEnergy(k, y)).to.be.closeTo(-logSum + k.nh * Math.LN2, 1e-10);
+    expect(conditionalFreeEnergy(k, y)).to.be.closeTo(-logSum + k.nh * Math.LN2, 1e-10);
   });
 
   it('reads one row of a batch at an offset', () => {
     const k = randomConditional(2, { ny: 4, nh: 3, visible: 'gaussian', coupling: 1 });
     const rows = [0.1, 0.2, 0.3, 0.4, -1, 0.5, 2, -0.7];
-    expect(freeEnergy(k, rows, 4)).to.equal(freeEnergy(k, rows.slice(4)));
+    expect(conditionalFreeEnergy(k, rows, 4)).to.equal(conditionalFreeEnergy(k, rows.slice(4)));
   });
 });
