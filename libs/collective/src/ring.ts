@@ -1,5 +1,5 @@
 /**
- * A ring of N processes for all-reduce and broadcast over ZeroMQ.
+ * A ring of N processes for all-reduce, all-gather and broadcast over ZeroMQ.
  *
  * Each rank binds a PULL socket that its left neighbour connects to, and connects a PUSH socket to
  * its right neighbour's PULL. Why PUSH/PULL: traffic on a ring link is one-way, PUSH never drops a
@@ -270,6 +270,27 @@ export class Ring {
   }
 
   /**
+   * Gathers every rank's `local` (the same length on every rank) into one vector, in rank order: (world × n),
+   * rank r's values at [r·n, (r + 1)·n); every rank gets the same bytes. One all-gather pass, N − 1 hops: the
+   * cheapest way to combine a few small vectors by several rules (a MAX here, a SUM there) in one collective,
+   * each rank then combining them in rank order. Throws as {@link allReduce}.
+   */
+  async allGather(local: Float32Array | Float64Array, options: CollectiveCallOptions): Promise<Float32Array | Float64Array> {
+    const { rank, world } = this.requirePlacement();
+    const all = local instanceof Float32Array ? new Float32Array(world * local.length) : new Float64Array(world * local.length);
+    all.set(local, rank * local.length);
+    const call = this.begin(all, 'copy', options);
+    if (!call) return all;
+    try {
+      await this.runAllGather(all, call);
+    } catch (err) {
+      throw this.fail(err);
+    }
+    this.state = 'connected';
+    return all;
+  }
+
+  /**
    * All-reduces a few float64 scalars (flags combined with MAX, bounds, counts) and returns the
    * result; `values` is not modified. Throws as {@link allReduce}.
    */
@@ -322,6 +343,23 @@ export class Ring {
         const data = await this.receive(call, { phase: 'ag', k, seg, chunk: c, range });
         buf.set(data, range.start);
         // forward the received frame itself: it is ours, not the caller's
+        if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
+      }
+    }
+    await this.drain(call);
+  }
+
+  /** The all-gather half of an all-reduce, started from each rank's own segment (world equal segments). */
+  private async runAllGather(buf: ReduceBuffer, call: Call): Promise<void> {
+    const { rank: r, world: n } = this.requirePlacement();
+    const chunks = (seg: number) => chunkRanges(segmentRange(buf.length, n, seg), this.chunkElems(buf));
+    // copied: nothing guarantees delivery before we return
+    for (const [c, range] of chunks(r).entries()) this.send(call, 'ag', 0, r, c, buf.slice(range.start, range.end));
+    for (let k = 0; k < n - 1; k++) {
+      const seg = mod(r - 1 - k, n);
+      for (const [c, range] of chunks(seg).entries()) {
+        const data = await this.receive(call, { phase: 'ag', k, seg, chunk: c, range });
+        buf.set(data, range.start);
         if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
       }
     }

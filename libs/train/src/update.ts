@@ -9,28 +9,28 @@ import { jsOps, type StepOps } from './ops.ts';
 import { fixedExponents, type GradientLayout } from '@nbm/collective';
 import type { TrainState } from './state.ts';
 
-/** The all-reduce operations a step needs. In one process each is the identity. */
+/** The collectives a step needs. In one process each is the identity. */
 export interface GradientReducer {
-  /** element-wise MAX across workers */
-  max(local: Float64Array): Promise<Float64Array>;
+  /**
+   * Every worker's `local` in rank order, (world × n): the step's small vectors (bounds, flag, statistics) travel
+   * in this one collective, and each worker combines them the same way
+   */
+  gather(local: Float64Array): Promise<Float64Array>;
   /** element-wise SUM of fixed-point integers (exact) */
   sumFixed(local: Float64Array): Promise<Float64Array>;
   /** element-wise SUM in float32 (`--reduce fast`) */
   sumFloat(local: Float32Array): Promise<Float32Array>;
-  /** element-wise SUM in float64 of the block statistics (metrics only, not part of the trajectory) */
-  sumStats(local: Float64Array): Promise<Float64Array>;
 }
 
 export const localReducer: GradientReducer = {
-  max: async (v) => v,
+  gather: async (v) => v,
   sumFixed: async (v) => v,
   sumFloat: async (v) => v,
-  sumStats: async (v) => v,
 };
 
 const STAT_KEYS = ['freeEnergyData', 'freeEnergyModel', 'squaredErrorBias', 'sumY', 'sumY2', 'sumY3', 'sumY4', 'sumV', 'sumVY', 'sumVY2', 'sumV2'] as const;
 
-/** Block statistics as a flat vector (plus a non-finite flag), so they ride the same reduction. */
+/** Block statistics as a flat vector, so that they ride the step's one small collective. */
 function statsVector(s: BlockStats): Float64Array {
   const v = new Float64Array(STAT_KEYS.length);
   STAT_KEYS.forEach((k, i) => (v[i] = s[k]));
@@ -84,14 +84,23 @@ export async function reduceAndApply(
   const t0 = performance.now();
   const localStats = sumStats(local.stats);
   const maxAbs = await local.maxAbs();
-  // one MAX reduction carries the per-tensor bounds and the non-finite flag
+  // one collective carries the per-tensor bounds and the non-finite flag (combined by MAX) and the statistics
+  // (summed in rank order): [bounds (tensors), flag, statistics]
+  const mine = new Float64Array(maxAbs.length + 1 + STAT_KEYS.length);
+  mine.set(maxAbs);
+  mine[maxAbs.length] = localStats.finite ? 0 : 1;
+  mine.set(statsVector(localStats), maxAbs.length + 1);
+  const all = await reducer.gather(mine);
   const bounds = new Float64Array(maxAbs.length + 1);
-  bounds.set(maxAbs);
-  bounds[maxAbs.length] = localStats.finite ? 0 : 1;
-  const globalBounds = await reducer.max(bounds);
-  const nonFinite = globalBounds[maxAbs.length] > 0 || globalBounds.subarray(0, maxAbs.length).some((m) => !Number.isFinite(m));
+  const stats = new Float64Array(STAT_KEYS.length);
+  for (let o = 0; o < all.length; o += mine.length) {
+    for (let i = 0; i < bounds.length; i++) bounds[i] = Math.max(bounds[i], all[o + i]);
+    for (let i = 0; i < stats.length; i++) stats[i] += all[o + bounds.length + i];
+  }
+  const nonFinite = bounds[maxAbs.length] > 0 || bounds.subarray(0, maxAbs.length).some((m) => !Number.isFinite(m));
 
-  const statsSum = await reduceStats(localStats, reducer);
+  const statsSum = { ...localStats };
+  STAT_KEYS.forEach((k, i) => ((statsSum[k] as number) = stats[i]));
   const metrics = batchMetrics({ ...statsSum, finite: !nonFinite }, examples, ny);
 
   if (nonFinite) {
@@ -104,7 +113,7 @@ export async function reduceAndApply(
 
   let mean: Float32Array[];
   if (cfg.reduce === 'exact') {
-    const exponents = fixedExponents(globalBounds.subarray(0, maxAbs.length), totalBlocks);
+    const exponents = fixedExponents(bounds.subarray(0, maxAbs.length), totalBlocks);
     const sum = await reducer.sumFixed(await local.fixedSum(exponents));
     mean = ops.meanFromFixed(sum, exponents, layout, examples);
   } else {
@@ -117,10 +126,3 @@ export async function reduceAndApply(
   return { metrics, skipped: false, reduceMs };
 }
 
-/** Sums block statistics across workers (float64; metrics only, not part of the trajectory). */
-async function reduceStats(local: BlockStats, reducer: GradientReducer): Promise<BlockStats> {
-  const v = await reducer.sumStats(statsVector(local));
-  const out = { ...local };
-  STAT_KEYS.forEach((k, i) => ((out[k] as number) = v[i]));
-  return out;
-}

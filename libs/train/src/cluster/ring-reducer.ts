@@ -8,11 +8,7 @@ import type { GradientReducer } from '../update.ts';
 export function ringReducer(ring: Ring, tag: { run: string; step: number }, timeoutMs: number, signal?: AbortSignal): GradientReducer {
   const opts = { tag, timeoutMs, signal };
   return {
-    max: async (v) => {
-      const out = v.slice();
-      await ring.allReduce(out, 'max', opts);
-      return out;
-    },
+    gather: async (v) => (await ring.allGather(v, opts)) as Float64Array,
     sumFixed: async (v) => {
       await ring.allReduce(v, 'sum', { ...opts, exact: true });
       return v;
@@ -20,11 +16,6 @@ export function ringReducer(ring: Ring, tag: { run: string; step: number }, time
     sumFloat: async (v) => {
       await ring.allReduce(v, 'sum', opts);
       return v;
-    },
-    sumStats: async (v) => {
-      const out = v.slice();
-      await ring.allReduce(out, 'sum', opts);
-      return out;
     },
   };
 }
