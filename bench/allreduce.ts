@@ -6,8 +6,9 @@
  *
  * Prints, per N and mode, the median and 90th-percentile time of one all-reduce (the slowest rank's
  * time per iteration) and the bus bandwidth 2(N − 1)/N · S / t, S the buffer's bytes. The `exact`
- * rows time the whole path a trainer runs: local max |g|, MAX all-reduce of the bound, toFixed,
- * the float64 all-reduce, fromFixed. The baseline, in the same run and processes: `raw zmq`, each rank pushing
+ * rows time the whole path a trainer runs: local max |g|, the all-gather of the step's small vectors (bounds,
+ * flag, statistics), toFixed, the float64 all-reduce, fromFixed. The `small` rows compare that all-gather with the
+ * two all-reduces (MAX, SUM) it replaced. The baseline, in the same run and processes: `raw zmq`, each rank pushing
  * the bytes a ring all-reduce of S moves per rank (2(N − 1)/N · S, in the same chunks) to its right neighbour
  * over a bare ZeroMQ PUSH/PULL pair while pulling as many from its left: the wire, with no ring protocol and no
  * arithmetic. Each ring row says what fraction of that wire it reaches. Every process is its own OS process;
@@ -30,10 +31,13 @@ interface Options {
   chunkKiB: number;
 }
 
-type Mode = 'f32 fast' | 'f64 ring' | 'exact' | 'raw zmq f32' | 'raw zmq f64';
-const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'f32 fast', 'f64 ring', 'exact'];
-/** bytes per value each mode moves */
-const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'f32 fast': 4, 'f64 ring': 8, exact: 8 };
+type Mode = 'f32 fast' | 'f64 ring' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'small: 2 all-reduces' | 'small: 1 all-gather';
+const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'f32 fast', 'f64 ring', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
+/** bytes per value each mode moves (0: the step's small vectors, not the gradient) */
+const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'f32 fast': 4, 'f64 ring': 8, exact: 8, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
+/** the step's small vectors: the bounds of the 10 tensors and the non-finite flag (MAX), the 11 block statistics (SUM) */
+const BOUNDS = 11;
+const STATS = 11;
 /** the raw baseline a ring mode is compared with: the same bytes on the bare wire */
 const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', exact: 'raw zmq f64' };
 const WARMUP = 3;
@@ -106,12 +110,24 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
       const t0 = performance.now();
       if (mode === 'raw zmq f32' || mode === 'raw zmq f64') {
         await raw(n * WIDTH[mode]);
+      } else if (mode === 'small: 2 all-reduces') {
+        // how a step combined them before: a MAX all-reduce, then a SUM all-reduce
+        await ring.allReduceScalars(new Float64Array(BOUNDS).fill(rank), 'max', { tag: tag() });
+        await ring.allReduceScalars(new Float64Array(STATS).fill(rank), 'sum', { tag: tag() });
+      } else if (mode === 'small: 1 all-gather') {
+        // how it does now: one all-gather, each rank combining in rank order
+        await ring.allGather(new Float64Array(BOUNDS + STATS).fill(rank), { tag: tag() });
       } else if (mode === 'f32 fast') {
         await ring.allReduce(f32, 'sum', { tag: tag() });
       } else if (mode === 'f64 ring') {
         await ring.allReduce(f64, 'sum', { tag: tag(), exact: true });
       } else {
-        const [bound] = await ring.allReduceScalars([maxAbs(grad)], 'max', { tag: tag() });
+        // the trainer's small collective: bounds and flag, statistics (see the small rows)
+        const small = new Float64Array(BOUNDS + STATS);
+        small[0] = maxAbs(grad);
+        const all = await ring.allGather(small, { tag: tag() });
+        let bound = 0;
+        for (let o = 0; o < all.length; o += small.length) bound = Math.max(bound, all[o]);
         const e = Int32Array.of(chooseExponent(bound, world));
         const fixed = ops.fixedSum(shard, e, layout);
         await ring.allReduce(fixed, 'sum', { tag: tag(), exact: true });
@@ -184,6 +200,10 @@ async function parent(opts: Options): Promise<void> {
     const p90Of = (mode: Mode) => quantile(perRank[0][mode].map((_, it) => Math.max(...perRank.map((r) => r[mode][it]))), 0.9);
     const busOf = (mode: Mode) => ((2 * (world - 1)) / world) * opts.length * WIDTH[mode] / (medianOf(mode) / 1000) / 1e9;
     for (const mode of MODES) {
+      if (WIDTH[mode] === 0) {
+        rows.push([String(world), mode, ((8 * (BOUNDS + STATS)) / 1e6).toFixed(4), medianOf(mode).toFixed(2), p90Of(mode).toFixed(2), '', '', '']);
+        continue;
+      }
       const base = BASELINE[mode];
       rows.push([
         String(world), mode, ((opts.length * WIDTH[mode]) / 1e6).toFixed(2), medianOf(mode).toFixed(2), p90Of(mode).toFixed(2), busOf(mode).toFixed(3),
@@ -197,7 +217,7 @@ async function parent(opts: Options): Promise<void> {
     console.log(`| ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`);
     if (i === 0) console.log(`|${widths.map((w, c) => (c < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   }
-  console.log(`exact = max|g| MAX all-reduce + toFixed + f64 all-reduce + fromFixed (the trainer's, with the ${opsUsed} arithmetic, 1 thread); bus GB/s uses the f64 bytes for f64 rows;`);
+  console.log(`exact = max|g| + the small all-gather + toFixed + f64 all-reduce + fromFixed (the trainer's, with the ${opsUsed} arithmetic, 1 thread); bus GB/s uses the f64 bytes for f64 rows;`);
   console.log(`machine load average at end: ${loadavg()[0].toFixed(2)}`);
   console.log("'of raw wire' = the ring's bus bandwidth over that of raw zmq for the same bytes (f32 rows: raw zmq f32; f64 and exact: raw zmq f64).");
 }
