@@ -337,16 +337,8 @@ export class Ring {
         else this.send(call, 'ag', 0, seg, c, mine.slice());
       }
     }
-    for (let k = 0; k < n - 1; k++) {
-      const seg = mod(r - k, n);
-      for (const [c, range] of chunks(seg).entries()) {
-        const data = await this.receive(call, { phase: 'ag', k, seg, chunk: c, range });
-        buf.set(data, range.start);
-        // forward the received frame itself: it is ours, not the caller's
-        if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
-      }
-    }
-    await this.drain(call);
+    // after the reduce-scatter this rank holds segment r + 1 (its hop 0 is sent above): it receives r, r − 1, …
+    await this.gatherHops(buf, call, chunks, r);
   }
 
   /** The all-gather half of an all-reduce, started from each rank's own segment (world equal segments). */
@@ -355,11 +347,21 @@ export class Ring {
     const chunks = (seg: number) => chunkRanges(segmentRange(buf.length, n, seg), this.chunkElems(buf));
     // copied: nothing guarantees delivery before we return
     for (const [c, range] of chunks(r).entries()) this.send(call, 'ag', 0, r, c, buf.slice(range.start, range.end));
+    await this.gatherHops(buf, call, chunks, r - 1);
+  }
+
+  /**
+   * The all-gather hops, once each rank's hop 0 is on its way: hop k receives segment `first` − k from the left,
+   * keeps it and forwards it (but the last), then waits for the sends to drain.
+   */
+  private async gatherHops(buf: ReduceBuffer, call: Call, chunks: (seg: number) => Range[], first: number): Promise<void> {
+    const n = this.requirePlacement().world;
     for (let k = 0; k < n - 1; k++) {
-      const seg = mod(r - 1 - k, n);
+      const seg = mod(first - k, n);
       for (const [c, range] of chunks(seg).entries()) {
         const data = await this.receive(call, { phase: 'ag', k, seg, chunk: c, range });
         buf.set(data, range.start);
+        // forward the received frame itself: it is ours, not the caller's
         if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
       }
     }
