@@ -18,6 +18,7 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'boundaries');
  *   layer:sweep     @nbm/sweep
  *   layer:task      @nbm/train, @nbm/sample
  *   layer:evaluate  @nbm/evaluate              (used by train and sweep; uses neither)
+ *   layer:run       @nbm/run                   (the run directory: train writes it, evaluate, sample, sweep read it)
  *   layer:runtime   @nbm/runtime
  *   layer:engine    @nbm/kernels, @nbm/webgpu  (implement and register the model's engine interface)
  *   layer:model     @nbm/model                 (the tfjs engine, the engine interface and registry)
@@ -25,7 +26,7 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'boundaries');
  *   layer:data      @nbm/data
  *   layer:report    @nbm/report                (may use the base libraries, e.g. checkpoint's atomic writes)
  *   layer:base      @nbm/protocol, @nbm/checkpoint, @nbm/random, @nbm/backend
- *   layer:infra     @nbm/infra                 (a leaf only the CLI uses)
+ *   layer:launch    @nbm/launch                (Kubernetes manifests; a leaf only the CLI uses)
  *
  * A layer may import any layer below it, none beside or above it: runtime and the engines know nothing of
  * each other, nor collective and data, nor the base libraries.
@@ -34,12 +35,13 @@ const LAYER_RULES: LayerRules = (() => {
   const base = ['layer:base'];
   const bottom = ['layer:report', ...base];
   const middle = ['layer:comm', 'layer:data', ...bottom];
-  const core = ['layer:runtime', 'layer:engine', 'layer:model', ...middle];
+  const core = ['layer:run', 'layer:runtime', 'layer:engine', 'layer:model', ...middle];
   return {
-    'layer:app': ['layer:sweep', 'layer:task', 'layer:evaluate', ...core, 'layer:infra'],
+    'layer:app': ['layer:sweep', 'layer:task', 'layer:evaluate', ...core, 'layer:launch'],
     'layer:sweep': ['layer:task', 'layer:evaluate', ...core],
     'layer:task': ['layer:evaluate', ...core],
     'layer:evaluate': core,
+    'layer:run': ['layer:model', ...middle],
     'layer:runtime': middle,
     'layer:engine': ['layer:model', ...middle],
     'layer:model': middle,
@@ -47,7 +49,7 @@ const LAYER_RULES: LayerRules = (() => {
     'layer:data': bottom,
     'layer:report': base,
     'layer:base': [],
-    'layer:infra': [],
+    'layer:launch': [],
   };
 })();
 
@@ -58,7 +60,7 @@ describe('project boundaries (the import graph of libs/*/src and apps/*/src)', (
 
   it('finds the projects and their imports', () => {
     const names = graph.projects.map((p) => p.name);
-    expect(names).to.include.members(['@nbm/cli', '@nbm/runtime', '@nbm/collective', '@nbm/protocol', '@nbm/infra']);
+    expect(names).to.include.members(['@nbm/cli', '@nbm/runtime', '@nbm/collective', '@nbm/protocol', '@nbm/launch']);
     expect(graph.imports.get('@nbm/runtime')!.map((r) => r.specifier)).to.include.members(['@nbm/protocol', 'zeromq']);
     // dynamic imports count too (sweep loads evaluate in its NLL child process)
     expect(graph.imports.get('@nbm/sweep')!.filter((r) => r.kind === 'dynamic').map((r) => r.specifier)).to.include('@nbm/evaluate');

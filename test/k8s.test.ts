@@ -15,7 +15,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
-import { KEY_FILES_BY_ROLE, checkK8sWiring, k8sManifests, listeningProbeScript, toYaml, type K8sOptions } from '@nbm/infra';
+import { KEY_FILES_BY_ROLE, checkK8sWiring, k8sManifests, listeningProbeScript, toYaml, type K8sOptions } from '@nbm/launch';
 import { infraCommand } from '../apps/cli/src/commands/infra.ts';
 import { NBM_BIN, scratchDir, runNbm } from './helpers.ts';
 import { TINY, loggedStep, metricRows, waitFor } from './cluster-helpers.ts';

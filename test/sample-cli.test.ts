@@ -176,7 +176,7 @@ describe('nbm sample (end to end)', function () {
     });
     const cases: Array<[string, () => string[], RegExp]> = [
       ['a missing checkpoint', () => ['--checkpoint', join(scratch.dir, 'no-such-run'), '--classes', '0-9'], /--checkpoint .*no-such-run: no such file or directory/],
-      ['a directory that is no run', () => ['--checkpoint', scratch.dir, '--classes', '0-9'], /without checkpoints\/latest\.json/],
+      ['a directory that is no run', () => ['--checkpoint', scratch.dir, '--classes', '0-9'], /no checkpoint there; name a run directory/],
       ['a corrupt checkpoint', () => ['--checkpoint', corrupt, '--classes', '0-9'], /corrupt/],
       ['contexts of the wrong nx', () => ['--checkpoint', run, '--contexts', wrongNx], /rows of 3 values, but the model takes contexts of nx = 10/],
       ['a missing contexts file', () => ['--checkpoint', run, '--contexts', join(scratch.dir, 'nope.npy')], /nope\.npy/],

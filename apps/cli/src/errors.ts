@@ -2,7 +2,8 @@ import { BackendUnavailableError } from '@nbm/backend';
 import { CheckpointError, LockedError } from '@nbm/checkpoint';
 import { DataFileError } from '@nbm/data';
 import { EvalError } from '@nbm/evaluate';
-import { InfraOptionError } from '@nbm/infra';
+import { InfraOptionError } from '@nbm/launch';
+import { RunDirError } from '@nbm/run';
 import { InsecureEndpointError, KeyFileError, RegistrationRefusedError, WaitTimeoutError } from '@nbm/runtime';
 import { SampleError } from '@nbm/sample';
 import { SchedulerError, SpaceError, SweepDirError, SweepError } from '@nbm/sweep';
@@ -22,7 +23,7 @@ export class UsageError extends Error {
  * or lost): one line, never a stack.
  */
 const USER_ERRORS = [
-  UsageError, ConfigError, DataFileError, CheckpointError, EvalError, SampleError, SpaceError, SchedulerError, SweepError,
+  UsageError, ConfigError, RunDirError, DataFileError, CheckpointError, EvalError, SampleError, SpaceError, SchedulerError, SweepError,
   SweepDirError, LockedError, InfraOptionError, KeyFileError, InsecureEndpointError, RegistrationRefusedError, WaitTimeoutError,
   TrainingDivergedError, GpuUnavailableError, GpuLimitError, GpuDeviceLostError, BackendUnavailableError,
 ];

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PAPER_DEFAULTS, withPaperDefaults, type TrainConfig } from '@nbm/train';
+import { PAPER_DEFAULTS, resumedConfig, withPaperDefaults, type TrainConfig } from '@nbm/train';
 import { UsageError } from './errors.ts';
 import { intFlag, numberFlag, type OptionSpec } from './options.ts';
 
@@ -102,17 +102,7 @@ export function resolveTrainConfig(values: Record<string, unknown>): TrainConfig
   return merged as unknown as TrainConfig;
 }
 
-/** For --resume: the stored config, with only the run-length flags allowed to change. */
+/** For --resume: the run's recorded settings, with only the run-length flags allowed to change (see resumedConfig). */
 export function resumeConfig(stored: Record<string, unknown>, values: Record<string, unknown>, dir: string): TrainConfig {
-  const given = givenSettings(values);
-  const allowed = new Set(['epochs', 'maxSteps', 'out']);
-  for (const [k, v] of Object.entries(given)) {
-    if (!allowed.has(k) && v !== stored[k]) {
-      const flag = TRAIN_FLAGS.find((f) => f.key === k)?.flag ?? k;
-      throw new UsageError(`--resume ${dir}: --${flag} cannot change on resume (the run has ${JSON.stringify(stored[k])}); only --epochs and --max-steps can`);
-    }
-  }
-  const config: Record<string, unknown> = {};
-  for (const k of KNOWN_KEYS) if (stored[k] !== undefined) config[k] = stored[k];
-  return { ...PAPER_DEFAULTS, ...config, ...given, out: dir } as unknown as TrainConfig;
+  return resumedConfig(stored, givenSettings(values), dir, (k) => TRAIN_FLAGS.find((f) => f.key === k)?.flag ?? k);
 }

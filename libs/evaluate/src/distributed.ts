@@ -9,7 +9,7 @@
  * this process finishes the rest itself.
  */
 import { randomBytes } from 'node:crypto';
-import { parameterSpecs, sizeOf, type ModelConfig, type Parameters, type VisibleType } from '@nbm/model';
+import { fromNamedTensors, namedTensors, parameterSpecs, type ModelConfig, type Parameters, type VisibleType } from '@nbm/model';
 import {
   CallTimeoutError,
   WorkerLostError,
@@ -65,13 +65,7 @@ export interface EvalLogZCall {
 
 function receiveParameters(model: ModelConfig, tensors: Record<string, TypedArray>): Parameters {
   const specs = parameterSpecs(model);
-  const values = specs.map((s, i) => {
-    const t = tensors[`p${i}`];
-    if (!(t instanceof Float32Array)) throw new Error(`evalLogZ: parameter p${i} (${s.name}) is missing or not float32`);
-    if (t.length !== sizeOf(s.shape)) throw new Error(`evalLogZ: parameter p${i} (${s.name}) has ${t.length} values, expected ${sizeOf(s.shape)}`);
-    return t.slice();
-  });
-  return { specs, values };
+  return { specs, values: fromNamedTensors(specs, tensors, 'p', 'evalLogZ: parameter') };
 }
 
 /**
@@ -153,7 +147,7 @@ export async function poolLogZ(
 
     const results: Array<PartitionEstimate | undefined> = new Array(contexts.length);
     const queue = contexts.map((_, i) => i);
-    const paramTensors = Object.fromEntries(params.values.map((v, i) => [`p${i}`, v]));
+    const paramTensors = namedTensors(params.values);
     const callTimeoutMs = o.callTimeoutMs ?? 6 * 3600_000;
     const record = (i: number, z: PartitionEstimate) => {
       results[i] = z;

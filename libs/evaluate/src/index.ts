@@ -13,7 +13,7 @@ export { conditionalFreeEnergy, logLikelihood } from './likelihood.ts';
 export { type SymmetricEigen, symmetricEigen, minEigenvalue, maxCouplingEigenvalue } from './eigen.ts';
 export { type Baseline, type DiagonalFit, BASELINE_MIN_VARIANCE, fitBaseline, diagonalLogLikelihood } from './baseline.ts';
 export { type ContextGroup, type EvalData, type EvalDataSpec, loadEvalData, groupContexts } from './data.ts';
-export { type LoadedModel, type RunSettings, loadModel, resolveCheckpoint } from './run.ts';
+export { type LoadedModel, type RunSettings, loadModel } from './run.ts';
 export { type EvaluateOptions, evaluate } from './evaluate.ts';
 export {
   type EvalPoolOptions,

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '@nbm/data';
-import { EvalError, conditionalAt, evaluate, exactLogZ, logLikelihood, resolveCheckpoint, type EvalReport } from '../src/index.ts';
+import { RunDirError } from '@nbm/run';
+import { EvalError, conditionalAt, evaluate, exactLogZ, logLikelihood, type EvalReport } from '../src/index.ts';
 import { writeTinyRun, type TinyRun } from './fixture.ts';
 
 const FIELDS = ['split', 'examples', 'method', 'loglik_nats', 'loglik_se', 'bits_per_dim', 'per_class', 'mse_bias', 'mse_var', 'baseline_loglik_nats', 'min_eig'];
@@ -108,27 +109,10 @@ describe('evaluate (a tiny npy run on disk)', function () {
     expect(report.mse_var).to.be.closeTo(v / 42, 1e-9);
   });
 
-  describe('finds the checkpoint a path names', () => {
-    it('a run directory → latest.json\'s file; without latest.json → the highest global step', async () => {
-      const parent = mkdtempSync(join(tmpdir(), 'nbm-eval-test-'));
-      try {
-        await writeTinyRun({ visible: 'gaussian', name: 'step-00000009.safetensors', globalStep: 9, pointer: false }, parent);
-        await writeTinyRun({ visible: 'gaussian', name: 'epoch-001.safetensors', globalStep: 4, pointer: false }, parent);
-        expect((await resolveCheckpoint(parent)).file).to.equal(join(parent, 'checkpoints', 'step-00000009.safetensors'));
-        await writeTinyRun({ visible: 'gaussian', name: 'epoch-001.safetensors', globalStep: 4, pointer: true }, parent);
-        const r = await resolveCheckpoint(parent);
-        expect(r).to.deep.equal({ file: join(parent, 'checkpoints', 'epoch-001.safetensors'), runDir: parent });
-        expect((await resolveCheckpoint(join(parent, 'checkpoints', 'step-00000009.safetensors'))).runDir).to.equal(parent);
-      } finally {
-        rmSync(parent, { recursive: true, force: true });
-      }
-    });
-  });
-
-  describe('bad requests: an EvalError that names the problem', () => {
+  describe('bad requests: an error that names the problem', () => {
     it('a missing checkpoint', async () => {
       const e = await rejects(evaluate({ checkpoint: '/nonexistent/run' }));
-      expect(e).to.be.instanceOf(EvalError);
+      expect(e).to.be.instanceOf(RunDirError);
       expect(e.message).to.equal('--checkpoint /nonexistent/run: no such file or directory');
     });
 
@@ -136,8 +120,8 @@ describe('evaluate (a tiny npy run on disk)', function () {
       const dir = mkdtempSync(join(tmpdir(), 'nbm-eval-test-'));
       try {
         const e = await rejects(evaluate({ checkpoint: dir }));
-        expect(e).to.be.instanceOf(EvalError);
-        expect(e.message).to.match(/no readable checkpoint in .* \(a run directory holds checkpoints\/\*\.safetensors\)/);
+        expect(e).to.be.instanceOf(RunDirError);
+        expect(e.message).to.match(/no checkpoint there; name a run directory \(runs\/NAME, which holds checkpoints\/\*\.safetensors\) or a checkpoint file/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

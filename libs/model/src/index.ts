@@ -8,6 +8,8 @@ export {
   initParameters,
   cloneParameters,
   sizeOf,
+  namedTensors,
+  fromNamedTensors,
 } from './parameters.ts';
 export type { ExampleBlock, ChainKey, BlockStats, BlockGradient, GradientEngine, HostGradientEngine, ShardGradients } from './engine.ts';
 export { conditionals, freeEnergy, logCosh, visibleTimesWeights, hiddenTimesWeights, type Conditionals, type ParameterTensors } from './networks.ts';

@@ -68,3 +68,26 @@ export function initParameters(c: ModelConfig, seed: number): Parameters {
 export function cloneParameters(p: Parameters): Parameters {
   return { specs: p.specs, values: p.values.map((v) => v.slice()) };
 }
+
+/**
+ * Arrays in spec order as named wire tensors `<prefix>0` … `<prefix>{n−1}` (the runtime's raw frames): the one
+ * naming every job uses to send parameters (`p`) and AdamW moments (`m`, `v`) to a worker.
+ */
+export function namedTensors(values: readonly Float32Array[], prefix = 'p'): Record<string, Float32Array> {
+  return Object.fromEntries(values.map((v, i) => [`${prefix}${i}`, v]));
+}
+
+/**
+ * The arrays {@link namedTensors} sent, received and checked against `specs`: each present, float32 and of its
+ * spec's size. Returns copies (the received frames belong to the transport).
+ * @param what names the receiver and the arrays in errors, e.g. `sampleLoad: parameter`
+ * @throws Error naming the tensor, its parameter and what is wrong
+ */
+export function fromNamedTensors(specs: readonly ParameterSpec[], tensors: Readonly<Record<string, ArrayBufferView>>, prefix = 'p', what = 'parameter'): Float32Array[] {
+  return specs.map((s, i) => {
+    const t = tensors[`${prefix}${i}`];
+    if (!(t instanceof Float32Array)) throw new Error(`${what} ${prefix}${i} (${s.name}) is missing or not float32`);
+    if (t.length !== sizeOf(s.shape)) throw new Error(`${what} ${prefix}${i} (${s.name}) has ${t.length} values, expected ${sizeOf(s.shape)}`);
+    return t.slice();
+  });
+}

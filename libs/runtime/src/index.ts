@@ -29,7 +29,7 @@ export {
 } from './worker.ts';
 export { spawnLocalWorkers, type LocalWorkerGroup, type WorkerCommand } from './spawn.ts';
 export { startWorkerPool, localEndpoint, type WorkerPool, type WorkerPoolOptions } from './pool.ts';
-export { generateKeys, loadKeys, KEY_FILES, type KeyRole } from './keys.ts';
+export { generateKeys, loadKeys, ringCurveOf, KEY_FILES, type KeyRole } from './keys.ts';
 export { publicKeyOf, type CoordinatorCurve, type KeyPair, type WorkerCurve } from './curve.ts';
 export { isLoopbackEndpoint } from '@nbm/protocol';
 export { ANY_RUN, DEFAULT_HEARTBEAT_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';

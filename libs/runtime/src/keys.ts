@@ -94,3 +94,12 @@ function readKey(path: string): string {
   if (problem) throw new KeyFileError(path, `${problem} (${HINT})`);
   return lines[0];
 }
+
+/**
+ * The CURVE keys of a worker's ring links (the data plane between workers). Every worker holds the same key pair
+ * (keygen's worker pair), so each link's server is a peer with that pair, and its server key is the pair's
+ * public key.
+ */
+export function ringCurveOf(keys: WorkerCurve): { publicKey: string; secretKey: string; serverKey: string } {
+  return { publicKey: keys.publicKey, secretKey: keys.secretKey, serverKey: keys.publicKey };
+}

@@ -6,7 +6,7 @@
  * - {@link samplingWorker}: the actor methods a worker serves (`sampleLoad`, `sampleChunk`, `sampleUnload`)
  * - the parts, for other callers: {@link sampleRange} (block-aligned, keyed draws), {@link planChunks},
  *   {@link runChunks} (ordered parallel map with a bounded window), {@link SampleOutput}, {@link parseClasses},
- *   {@link resolveCheckpoint} / {@link loadModel}
+ *   {@link loadModel}
  */
 export { SampleError } from './errors.ts';
 export { parseClasses, formatClasses } from './classes.ts';
@@ -15,7 +15,7 @@ export { planChunks, checkSizes, type Chunk } from './plan.ts';
 export { runChunks, WorkerGoneError, type ChunkWorker, type ScheduleOptions } from './schedule.ts';
 export { SampleOutput, type OutputPaths } from './output.ts';
 export { classContexts, fileContexts, describeContexts, type ContextSource, type ContextSpec } from './contexts.ts';
-export { resolveCheckpoint, loadModel, parametersHash, type LoadedModel } from './checkpoint.ts';
+export { loadModel, type LoadedModel } from './checkpoint.ts';
 export {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_CHUNK,

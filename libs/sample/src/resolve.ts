@@ -3,8 +3,9 @@
  * job from the flags (with defaults); for `--resume` from the record the interrupted job left, after checking that
  * the flags given again agree with it and that the checkpoint and contexts file have not changed since.
  */
+import { findCheckpoint } from '@nbm/run';
 import type { SampleBackendRequest } from './backend.ts';
-import { loadModel, resolveCheckpoint, type LoadedModel } from './checkpoint.ts';
+import { loadModel, type LoadedModel } from './checkpoint.ts';
 import { parseClasses } from './classes.ts';
 import type { DrawSettings } from './compute.ts';
 import { classContexts, fileContexts, type ContextSource, type ContextSpec } from './contexts.ts';
@@ -45,7 +46,7 @@ function recordedSource(c: ContextSpec, nx: number): ContextSource {
 /** A new job from the flags. */
 export async function resolveFresh(spec: SampleSpec): Promise<ResolvedJob> {
   if (spec.checkpoint === undefined) throw new SampleError('--checkpoint is required: a run directory (runs/NAME) or a checkpoint file');
-  const loaded = await loadModel(resolveCheckpoint(spec.checkpoint));
+  const loaded = await loadModel(spec.checkpoint);
   const contexts = contextSource(spec, loaded.model.nx);
   const trained = loaded.trainConfig.gibbsSteps;
   const settings: DrawSettings = {
@@ -63,7 +64,7 @@ export async function resolveResume(spec: SampleSpec, dir: string): Promise<Reso
   const recorded = readPartialManifest(dir);
   const r = recorded.request;
   const given = {
-    checkpoint: spec.checkpoint !== undefined ? resolveCheckpoint(spec.checkpoint) : undefined,
+    checkpoint: spec.checkpoint !== undefined ? (await findCheckpoint(spec.checkpoint)).file : undefined,
     contexts: spec.classes !== undefined || spec.contexts !== undefined ? contextSource(spec, r.model.nx).spec : undefined,
   };
   checkResumeAgrees(r, spec, given, dir);

@@ -2,10 +2,10 @@
  * The sampling actor a worker process serves (next to training's, in the same `nbm worker`): the coordinator
  * loads the model into it once per job with `sampleLoad`, then calls `sampleChunk` for chunk after chunk.
  */
-import { parameterSpecs, sizeOf, type ModelConfig, type Parameters } from '@nbm/model';
+import { fromNamedTensors, namedTensors, parameterSpecs, type ModelConfig, type Parameters } from '@nbm/model';
+import { parametersHash } from '@nbm/run';
 import type { ActorMethod, CallContext, TypedArray } from '@nbm/runtime';
 import { activateSampleBackend, type ChainRunner, type SampleBackend, type SampleBackendRequest } from './backend.ts';
-import { parametersHash } from './checkpoint.ts';
 import { sampleRange, type DrawSettings } from './compute.ts';
 
 /** Arguments of `sampleLoad`; the parameters travel as tensors `p0` … `p{n−1}` in parameterSpecs order. */
@@ -39,13 +39,7 @@ export interface SampleChunkCall {
 /** Rebuilds the parameters from their wire form, checking every size and the hash. */
 function receiveParameters(load: SampleLoad, tensors: Record<string, TypedArray>): Parameters {
   const specs = parameterSpecs(load.model);
-  const values = specs.map((s, i) => {
-    const t = tensors[`p${i}`];
-    if (!(t instanceof Float32Array)) throw new Error(`sampleLoad: parameter p${i} (${s.name}) is missing or not float32`);
-    if (t.length !== sizeOf(s.shape)) throw new Error(`sampleLoad: parameter p${i} (${s.name}) has ${t.length} values, expected ${sizeOf(s.shape)}`);
-    return t.slice();
-  });
-  const params = { specs, values };
+  const params = { specs, values: fromNamedTensors(specs, tensors, 'p', 'sampleLoad: parameter') };
   const hash = parametersHash(params);
   if (hash !== load.hash) throw new Error(`sampleLoad: the parameters arrived with hash ${hash.slice(0, 12)}, expected ${load.hash.slice(0, 12)}`);
   return params;
@@ -53,7 +47,7 @@ function receiveParameters(load: SampleLoad, tensors: Record<string, TypedArray>
 
 /** The parameters as `sampleLoad` tensors. */
 export function parameterTensorsOf(params: Parameters): Record<string, Float32Array> {
-  return Object.fromEntries(params.values.map((v, i) => [`p${i}`, v]));
+  return namedTensors(params.values);
 }
 
 class SamplingActor {

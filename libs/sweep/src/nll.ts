@@ -11,13 +11,14 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { epochCheckpointName, runPaths } from '@nbm/run';
 
 const CHILD = fileURLToPath(new URL('./nll-child.ts', import.meta.url));
 let tsxLoader: string | undefined;
 const loader = () => (tsxLoader ??= pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href);
 
-/** The name of an epoch's checkpoint file (as @nbm/train writes it). */
-export const epochCheckpoint = (dir: string, epoch: number) => join(dir, 'checkpoints', `epoch-${String(epoch).padStart(3, '0')}.safetensors`);
+/** An epoch's checkpoint file in run directory `dir`. */
+export const epochCheckpoint = (dir: string, epoch: number) => join(runPaths(dir).checkpoints, epochCheckpointName(epoch));
 
 /**
  * `val_nll` of run directory `dir` at the end of `epoch`.

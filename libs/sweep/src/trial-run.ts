@@ -5,10 +5,11 @@
  * the sweep's coordinator runs it for a data-parallel trial with the steps on a group of workers.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { isTrainingDiverged, readMetrics, runPaths, train, type ExecutorFactory, type OutputStream, type TrainConfig } from '@nbm/train';
+import { acquireLock, type LockOptions } from '@nbm/checkpoint';
+import { epochValidations, isRunDir, type ValidationRecord } from '@nbm/run';
+import { isTrainingDiverged, train, type ExecutorFactory, type OutputStream, type TrainConfig, type TrainHooks } from '@nbm/train';
 import type { EpochMetrics, MetricName } from './metric.ts';
 import { validationNll } from './nll.ts';
-import { acquireLock, type LockOptions } from '@nbm/checkpoint';
 import { yieldingExecutor } from './yielding-executor.ts';
 
 /** Arguments of the `trialEpochs` worker method. */
@@ -51,16 +52,22 @@ function checkCall(c: TrialEpochsCall): void {
   if (!Number.isInteger(c.knownEpochs) || c.knownEpochs < 0) throw new TypeError(`trialEpochs: knownEpochs must be a non-negative integer, got ${c.knownEpochs}`);
 }
 
-/** The `kind=val` rows of a run's metrics.csv, one per epoch (the last row of an epoch wins). */
-export function validationRows(dir: string): EpochMetrics[] {
-  if (!existsSync(runPaths(dir).metrics)) return [];
-  const byEpoch = new Map<number, EpochMetrics>();
-  for (const r of readMetrics(dir)) {
-    if (r.kind !== 'val') continue;
-    const epoch = Number(r.epoch);
-    byEpoch.set(epoch, { epoch, val_cd: Number(r.cd_loss), val_mse_bias: Number(r.mse_bias), val_mse_var: Number(r.mse_var) });
-  }
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+const epochMetrics = (v: ValidationRecord): EpochMetrics => ({ epoch: v.epoch, val_cd: v.cdLoss, val_mse_bias: v.mseBias, val_mse_var: v.mseVar });
+
+/** The last validation of each epoch a trial's run directory records (at its end, or where a step budget stopped it). */
+export const validationRows = (dir: string): EpochMetrics[] => epochValidations(dir).map(epochMetrics);
+
+/** Collects the last validation of each epoch as training reports it (as {@link validationRows} reads them back). */
+function epochWatcher(): { hooks: TrainHooks; seen: Map<number, EpochMetrics> } {
+  const seen = new Map<number, EpochMetrics>();
+  return {
+    seen,
+    hooks: {
+      onValidation(_run, v) {
+        seen.set(v.epoch, { epoch: v.epoch, val_cd: v.metrics.cdLoss, val_mse_bias: v.metrics.mseBias, val_mse_var: v.metrics.mseVar });
+      },
+    },
+  };
 }
 
 /**
@@ -73,18 +80,25 @@ export async function runTrialEpochs(call: TrialEpochsCall, o: TrialRunOptions =
   const dir = call.trialDir;
   const lock = await acquireLock(`${dir.replace(/\/+$/, '')}.lock`, { signal: o.signal, what: 'another worker is still training this trial', ...o.lock });
   try {
-    const paths = runPaths(dir);
     // a start that died before config.json was written left a directory without progress in it
-    if (existsSync(dir) && !existsSync(paths.config)) rmSync(dir, { recursive: true, force: true });
+    const resume = isRunDir(dir);
+    if (existsSync(dir) && !resume) rmSync(dir, { recursive: true, force: true });
+    // epochs an earlier call trained (it was lost before it answered) are in the run directory; this call's, in the watcher
+    const earlier = resume ? validationRows(dir) : [];
+    const watcher = epochWatcher();
     const config: TrainConfig = { ...call.config, epochs: call.epochs, out: dir };
     let diverged: string | undefined;
     try {
-      await train({ config, resume: existsSync(paths.config), quiet: true, stream: o.stream, executor: yieldingExecutor({ signal: o.signal, onTick: () => lock.refresh(), inner: o.executor }) });
+      await train({
+        config, resume, quiet: true, stream: o.stream, hooks: [watcher.hooks],
+        executor: yieldingExecutor({ signal: o.signal, onTick: () => lock.refresh(), inner: o.executor }),
+      });
     } catch (e) {
       if (!isTrainingDiverged(e)) throw e;
       diverged = (e as Error).message;
     }
-    const rows = validationRows(dir).filter((r) => r.epoch <= call.epochs);
+    const byEpoch = new Map([...earlier.map((r) => [r.epoch, r] as const), ...watcher.seen]);
+    const rows = [...byEpoch.values()].filter((r) => r.epoch <= call.epochs).sort((a, b) => a.epoch - b.epoch);
     const epochs: EpochMetrics[] = [];
     for (const r of rows) {
       if (call.metric === 'val_nll' && r.epoch > call.knownEpochs && Number.isFinite(r.val_cd)) {

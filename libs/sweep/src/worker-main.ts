@@ -12,7 +12,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadKeys, runWorker } from '@nbm/runtime';
+import { loadKeys, ringCurveOf, runWorker } from '@nbm/runtime';
 import { trainingWorker } from '@nbm/train';
 import { sweepWorker } from './worker-actor.ts';
 
@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   const training = trainingWorker({
     ringHost: values.advertise ?? '127.0.0.1',
     // every worker holds the same key pair, so a ring link's server key is that pair's public key
-    ringCurve: keys ? { publicKey: keys.publicKey, secretKey: keys.secretKey, serverKey: keys.publicKey } : undefined,
+    ringCurve: keys ? ringCurveOf(keys) : undefined,
     log: say,
   });
   const end = await runWorker({

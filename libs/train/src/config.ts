@@ -92,6 +92,31 @@ export function withPaperDefaults<T extends Partial<TrainConfig>>(settings: T): 
   return { ...PAPER_DEFAULTS, lr, ...settings };
 }
 
+/** The settings a resumed run may change: how long it trains. */
+export const RESUMABLE_CHANGES: ReadonlySet<keyof TrainConfig> = new Set(['epochs', 'maxSteps', 'out']);
+
+/**
+ * The configuration a run continues with: the settings it recorded (config.json; keys it does not know are
+ * dropped), with `changes` applied, which may only say how long it trains (RESUMABLE_CHANGES).
+ * @param flagOf the flag a setting is given by, for the message
+ * @throws ConfigError naming the first setting that would change
+ */
+export function resumedConfig(
+  recorded: Readonly<Record<string, unknown>>,
+  changes: Partial<Record<keyof TrainConfig, unknown>>,
+  dir: string,
+  flagOf: (key: string) => string = (k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+): TrainConfig {
+  for (const [k, v] of Object.entries(changes)) {
+    if (!RESUMABLE_CHANGES.has(k as keyof TrainConfig) && v !== recorded[k]) {
+      throw new ConfigError(`--resume ${dir}: --${flagOf(k)} cannot change on resume (the run has ${JSON.stringify(recorded[k])}); only --epochs and --max-steps can`);
+    }
+  }
+  const known = new Set<string>([...Object.keys(PAPER_DEFAULTS), 'x', 'y']);
+  const kept = Object.fromEntries(Object.entries(recorded).filter(([k, v]) => known.has(k) && v !== undefined));
+  return { ...PAPER_DEFAULTS, ...kept, ...changes, out: dir } as TrainConfig;
+}
+
 /** A bad setting, named by its flag. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -5,7 +5,7 @@ import { conditionalArrays, sampleModel, type ModelConfig, type Parameters } fro
 import { Stream } from '@nbm/random';
 import { componentsFigure, samplesFigure, stackedPlots } from '@nbm/report';
 import type { TrainConfig } from './config.ts';
-import { paths, picturesName, readMetrics, stepPicturesName } from './run-dir.ts';
+import { runPaths, picturesName, readMetrics, stepPicturesName } from '@nbm/run';
 
 
 /** One-hot contexts for `perClass` rows of each class, class by class: (classes·perClass, classes) */
@@ -42,7 +42,7 @@ export async function writeFigures(dir: string, moment: FigureMoment, model: Mod
   const streams = { seed: cfg.seed, counter: epoch, hiddenStream: Stream.sampleHidden, visibleStream: Stream.sampleVisible };
   const samples = sampleModel(model, params, x, index, streams, cfg.gibbsSteps, true);
   const range = [-1, 1] as const;
-  atomicWriteFileSync(join(paths(dir).samples, file), samplesFigure({ samples, classes, perClass, h, w, range, title }));
+  atomicWriteFileSync(join(runPaths(dir).samples, file), samplesFigure({ samples, classes, perClass, h, w, range, title }));
 
   const one = classContexts(classes, 1);
   const k = conditionalArrays(model, params, one);
@@ -57,7 +57,7 @@ export async function writeFigures(dir: string, moment: FigureMoment, model: Mod
     meanWeights[r] = s / model.nh;
   }
   const png = componentsFigure({ classes, h, w, sample, bias: k.mu, inversePrecision, meanWeights, title });
-  atomicWriteFileSync(join(paths(dir).components, file), png);
+  atomicWriteFileSync(join(runPaths(dir).components, file), png);
 }
 
 /** loss.png: CD loss, MSE_bias and MSE_var against step, training and validation. */
@@ -72,5 +72,5 @@ export function writeLossPlot(dir: string): void {
     { title: 'MSE bias', col: 'mse_bias' },
     { title: 'MSE var', col: 'mse_var' },
   ].map((p) => ({ title: p.title, xLabel: 'step', series: [series('train', p.col), series('val', p.col)] }));
-  atomicWriteFileSync(paths(dir).loss, stackedPlots(panels));
+  atomicWriteFileSync(runPaths(dir).loss, stackedPlots(panels));
 }

@@ -1,31 +1,22 @@
 /**
- * The training loop and the run on disk. The steps themselves run in a `StepExecutor`: in this process
- * (LocalExecutor: every block, identity reducer) or on a pool of workers (cluster/), with the same loop.
+ * The training loop. The steps themselves run in a `StepExecutor`: in this process (LocalExecutor: every block,
+ * identity reducer) or on a pool of workers (cluster/), with the same loop. What a run leaves on disk is written
+ * by hooks (hooks/): the loop steps, validates, and says when a state is kept.
  */
+import { join } from 'node:path';
 import { selectBackend, type BackendChoice } from '@nbm/backend';
 import type { Lock } from '@nbm/checkpoint';
-import { evaluate } from '@nbm/evaluate';
-import { writeRunReport } from '@nbm/report';
 import { batchesPerEpoch, firstRows, loadDataset, type Dataset } from '@nbm/data';
 import { parameterCount, type ModelConfig } from '@nbm/model';
+import { createRunDir, epochCheckpointName, expectedTensors, latestCheckpoint, lockRunDir, runPaths, stepCheckpointName, truncateMetrics } from '@nbm/run';
 import { ConfigError, validateConfig, type TrainConfig } from './config.ts';
 import { chooseEngine, type EngineChoice } from './engines.ts';
-import { expectedTensors, restoreState, resumePoint, writeCheckpoint } from './checkpoints.ts';
-import { writeFigures, writeLossPlot } from './figures.ts';
+import { restoreState } from './checkpoints.ts';
 import type { Position, StepExecutor } from './executor.ts';
+import { builtinHooks, emit, emitEnd, type RunContext, type SaveReason, type TrainHooks } from './hooks/index.ts';
 import { LocalExecutor } from './local-executor.ts';
 import type { BatchMetrics } from './metrics.ts';
 import { ProgressBar, type OutputStream } from './progress.ts';
-import {
-  appendMetrics,
-  createRunDir,
-  epochCheckpointName,
-  lockRunDir,
-  MetricsBoard,
-  stepCheckpointName,
-  truncateMetrics,
-  type MetricRow,
-} from './run-dir.ts';
 import { initialState, modelConfigOf, type TrainState } from './state.ts';
 
 export interface TrainOptions {
@@ -40,6 +31,8 @@ export interface TrainOptions {
   readonly executor?: ExecutorFactory;
   /** when aborted (SIGTERM, Ctrl-C, a scheduler's preemption), the run checkpoints after the step in flight and stops */
   readonly stop?: AbortSignal;
+  /** the caller's hooks on the loop (see hooks/hooks.ts), called after the built-in ones */
+  readonly hooks?: readonly TrainHooks[];
 }
 
 /** The run stopped on request after writing a checkpoint; `--resume` continues it exactly. */
@@ -137,78 +130,60 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise<TrainResult> {
   const { config: cfg, model, train: data } = p;
   const dir = cfg.out;
-  const progress = new ProgressBar(opts.stream ?? process.stderr, 0, 10_000, opts.quiet);
+  const bar = new ProgressBar(opts.stream ?? process.stderr, 0, 10_000, opts.quiet);
 
   let state: TrainState;
   if (opts.resume) {
-    const { file, checkpoint, skipped } = await resumePoint(dir, expectedTensors(model));
-    for (const s of skipped) progress.log(`resume: skipped ${s.file}: ${s.reason}`);
+    const { file, checkpoint, skipped } = await latestCheckpoint(dir, expectedTensors(model));
+    for (const s of skipped) bar.log(`resume: skipped ${s.file}: ${s.reason}`);
     state = checkpoint ? restoreState(checkpoint, model) : initialState(cfg, model);
     truncateMetrics(dir, state.globalStep, state.stepInEpoch > 0);
-    progress.log(file ? `resuming ${dir} from ${file} (step ${state.globalStep})` : `resuming ${dir}: it wrote no checkpoint before it stopped, so training starts from step 0`);
+    bar.log(file ? `resuming ${dir} from ${file} (step ${state.globalStep})` : `resuming ${dir}: it wrote no checkpoint before it stopped, so training starts from step 0`);
   } else {
     createRunDir(dir, runRecord(p));
-    writeRunReport(dir);
     state = initialState(cfg, model);
   }
-  progress.log(`backend: ${p.backend.name} (${p.backend.reason})`);
-  progress.log(p.engine ? `kernel: ${p.engine.kind} (${p.engine.reason})` : `kernel: ${p.config.kernel}, ${ON_WORKERS}`);
+  bar.log(`backend: ${p.backend.name} (${p.backend.reason})`);
+  bar.log(p.engine ? `kernel: ${p.engine.kind} (${p.engine.reason})` : `kernel: ${p.config.kernel}, ${ON_WORKERS}`);
 
   const perEpoch = batchesPerEpoch(data.count, cfg.batchSize);
   const total = totalSteps(cfg, perEpoch);
   const pos: Position = { epoch: state.epoch, stepInEpoch: state.stepInEpoch, globalStep: state.globalStep };
-  const record = { seed: cfg.seed, config: cfg };
   const started = performance.now();
+  const hooks = [...builtinHooks(bar), ...(opts.hooks ?? [])];
+  const run: RunContext = {
+    dir, config: cfg, model, train: data, val: p.val, stepsPerEpoch: perEpoch, totalSteps: total,
+    wallSeconds: () => (performance.now() - started) / 1000,
+    log: (line) => bar.log(line),
+    record: (rows) => emit(hooks, 'onRows', run, rows),
+  };
   let lastTrain: BatchMetrics | undefined;
   let lastVal: BatchMetrics | undefined;
-  let pending: MetricRow[] = [];
-  /** the rows of metrics.csv, also as TensorBoard scalars in tensorboard/ */
-  const board = new MetricsBoard(dir, (line) => progress.log(line));
-  const flush = () => {
-    appendMetrics(dir, pending);
-    board.append(pending);
-    pending = [];
-  };
-  const checkpoint = async (name: string, snap?: TrainState) => {
-    flush();
-    return writeCheckpoint(dir, name, snap ?? (await executor.snapshot(pos)), cfg.seed, record);
-  };
-  /** Validates the current parameters: a `val` row and a log line; `step` set inside an epoch. */
-  const validate = async (epoch: number, step?: number) => {
-    progress.break();
+  const valExamples = cfg.valExamples > 0 ? Math.min(cfg.valExamples, p.val.count) : p.val.count;
+  /** Validates the current parameters; `epoch` is the one that ended, or the one in progress when `insideEpoch`. */
+  const validate = async (epoch: number, insideEpoch: boolean) => {
     lastVal = await executor.validate(pos.epoch);
-    pending.push({
-      kind: 'val', epoch, step: pos.globalStep, cd_loss: lastVal.cdLoss, mse_bias: lastVal.mseBias,
-      mse_var: lastVal.mseVar, skipped: 0, examples: cfg.valExamples > 0 ? Math.min(cfg.valExamples, p.val.count) : p.val.count,
-      samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 0, wall_s: (performance.now() - started) / 1000,
-    });
-    flush();
-    const where = step === undefined ? `epoch ${epoch}` : `step ${step} (inside epoch ${epoch})`;
-    progress.log(`${where}: val CD ${lastVal.cdLoss.toFixed(3)}  MSE_bias ${lastVal.mseBias.toFixed(4)}  MSE_var ${lastVal.mseVar.toFixed(4)}`);
+    await emit(hooks, 'onValidation', run, { epoch, globalStep: pos.globalStep, insideEpoch, metrics: lastVal, examples: valExamples });
   };
-  /** Draws a state's pictures and rewrites loss.png and report.html; returns the checkpoint of that state. */
-  const drawAndCheckpoint = async (moment: { epoch: number; step?: number }, name: string) => {
+  /** Keeps the current state: pictures (unless `every`), then checkpoint `name`. */
+  const save = async (reason: SaveReason, epoch: number, name: string) => {
     const snap = await executor.snapshot(pos);
-    if (cfg.pictures) await writeFigures(dir, moment, model, snap.params, data, cfg);
-    writeLossPlot(dir);
-    writeRunReport(dir);
-    return checkpoint(name, snap);
+    await emit(hooks, 'onSave', run, { reason, epoch, globalStep: pos.globalStep, insideEpoch: reason !== 'epoch', name, state: snap });
+    return name;
   };
   /**
    * A run that ends inside an epoch (--max-steps, a stop request) is complete all the same: its final state is
    * validated, drawn and checkpointed at the exact position, so `--resume` continues from there.
    */
-  const endInsideEpoch = async () => {
-    const moment = { epoch: pos.epoch + 1, step: pos.globalStep };
-    await validate(moment.epoch, moment.step);
-    const name = stepCheckpointName(pos.globalStep);
-    await drawAndCheckpoint(moment, name);
-    return name;
+  const endInsideEpoch = async (reason: 'end' | 'stop') => {
+    await validate(pos.epoch + 1, true);
+    return save(reason, pos.epoch + 1, stepCheckpointName(pos.globalStep));
   };
-  const executor = await (opts.executor ?? localExecutor)(p, state, (line) => progress.log(line));
-  progress.start(pos.globalStep);
+  const executor = await (opts.executor ?? localExecutor)(p, state, (line) => bar.log(line));
 
+  let failed = true;
   try {
+    await emit(hooks, 'onStart', run, { resumed: Boolean(opts.resume), globalStep: pos.globalStep });
     while (pos.globalStep < total) {
       while (pos.stepInEpoch < perEpoch && pos.globalStep < total) {
         const examples = Math.min(cfg.batchSize, data.count - pos.stepInEpoch * cfg.batchSize);
@@ -220,59 +195,37 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
         pos.globalStep += 1;
         pos.stepInEpoch += 1;
         lastTrain = report.metrics;
-        const samplesPerS = examples / (stepMs / 1000);
-        progress.update({
-          epoch: pos.epoch, epochs: cfg.epochs, stepInEpoch: pos.stepInEpoch, stepsPerEpoch: perEpoch, globalStep: pos.globalStep,
-          totalSteps: total, cdLoss: report.metrics.cdLoss, mseBias: report.metrics.mseBias, samplesPerS, worldSize: report.worldSize,
-          computeMs: report.computeMs, reduceMs: report.reduceMs,
-        });
-        if (report.skipped) progress.log(`step ${pos.globalStep - 1}: non-finite loss or gradient, step skipped on every replica`);
-        if (pos.globalStep % cfg.logEvery === 0 || pos.stepInEpoch === perEpoch || pos.globalStep === total) {
-          pending.push({
-            kind: 'train', epoch: pos.epoch + 1, step: pos.globalStep, cd_loss: report.metrics.cdLoss,
-            mse_bias: report.metrics.mseBias, mse_var: report.metrics.mseVar, skipped: report.skipped ? 1 : 0,
-            examples, samples_per_s: samplesPerS, compute_ms: report.computeMs, reduce_ms: report.reduceMs,
-            world_size: report.worldSize, wall_s: (performance.now() - started) / 1000,
-          });
-        }
+        await emit(hooks, 'onStep', run, { epoch: pos.epoch, stepInEpoch: pos.stepInEpoch, globalStep: pos.globalStep, examples, report, stepMs });
         if (cfg.checkpointEvery > 0 && pos.globalStep % cfg.checkpointEvery === 0 && pos.stepInEpoch < perEpoch) {
-          await checkpoint(stepCheckpointName(pos.globalStep));
+          await save('every', pos.epoch + 1, stepCheckpointName(pos.globalStep));
         }
-        // stop requested mid-epoch: checkpoint here (at an epoch's end, the epoch checkpoint below serves)
+        // stop requested mid-epoch: keep this state (at an epoch's end, the epoch's checkpoint below serves)
         if (opts.stop?.aborted && pos.globalStep < total && pos.stepInEpoch < perEpoch) {
-          throw new StoppedError(pos.globalStep, await endInsideEpoch());
+          throw new StoppedError(pos.globalStep, await endInsideEpoch('stop'));
         }
       }
       if (pos.stepInEpoch < perEpoch) break; // stopped by --max-steps inside an epoch
       // the epoch is complete: validate, draw, checkpoint
       const epochDone = pos.epoch + 1;
-      await validate(epochDone);
+      await validate(epochDone, false);
       pos.epoch += 1;
       pos.stepInEpoch = 0;
-      const file = await drawAndCheckpoint({ epoch: epochDone }, epochCheckpointName(epochDone));
-      if (opts.stop?.aborted && pos.globalStep < total) {
-        flush();
-        throw new StoppedError(pos.globalStep, epochCheckpointName(epochDone));
-      }
-      if (cfg.evalEvery > 0 && epochDone % cfg.evalEvery === 0) {
-        const report = await evaluate({ checkpoint: file, split: 'val', limit: cfg.valExamples > 0 ? cfg.valExamples : undefined });
-        pending.push({
-          kind: 'eval', epoch: epochDone, step: pos.globalStep, cd_loss: '', mse_bias: report.mse_bias, mse_var: report.mse_var,
-          skipped: 0, examples: report.examples, samples_per_s: 0, compute_ms: 0, reduce_ms: 0, world_size: 0,
-          wall_s: (performance.now() - started) / 1000, loglik_nats: report.loglik_nats,
-        });
-        flush();
-        writeRunReport(dir);
-        progress.log(`epoch ${epochDone}: val log-likelihood ${report.loglik_nats.toFixed(2)} ± ${report.loglik_se.toFixed(2)} nats (${report.method})`);
-      }
+      const name = await save('epoch', epochDone, epochCheckpointName(epochDone));
+      if (opts.stop?.aborted && pos.globalStep < total) throw new StoppedError(pos.globalStep, name);
+      await emit(hooks, 'onEpochEnd', run, { epoch: epochDone, globalStep: pos.globalStep, checkpoint: join(runPaths(dir).checkpoints, name) });
     }
-    if (pos.stepInEpoch > 0) await endInsideEpoch();
+    if (pos.stepInEpoch > 0) await endInsideEpoch('end');
     const final = await executor.snapshot(pos);
+    failed = false;
     return { dir, state: final, lastTrain, lastVal, backend: p.backend, engine: p.engine?.engine.name ?? 'on the workers' };
   } finally {
-    flush();
-    board.close();
-    progress.break();
-    await executor.close();
+    try {
+      await emitEnd(hooks, run);
+    } catch (e) {
+      // the run's own error, if any, is the one to report
+      if (!failed) throw e;
+    } finally {
+      await executor.close();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ISING_LR, PAPER_DEFAULTS, withPaperDefaults } from '../src/index.ts';
+import { ConfigError, ISING_LR, PAPER_DEFAULTS, resumedConfig, withPaperDefaults } from '../src/index.ts';
 
 describe('withPaperDefaults', () => {
   it('fills every setting not given with the paper\'s value', () => {
@@ -12,5 +12,20 @@ describe('withPaperDefaults', () => {
     expect(ISING_LR).to.not.equal(PAPER_DEFAULTS.lr);
     expect(withPaperDefaults({ visible: 'ising', lr: 3e-3 }).lr).to.equal(3e-3);
     expect(withPaperDefaults({ visible: 'gaussian' }).lr).to.equal(PAPER_DEFAULTS.lr);
+  });
+});
+
+describe('resumedConfig', () => {
+  const recorded = { ...PAPER_DEFAULTS, visible: 'ising', lr: 0.01, epochs: 3, out: 'runs/old', runtime: { model: {} } };
+
+  it('continues with the recorded settings, only the run length changed, in the directory resumed', () => {
+    const c = resumedConfig(recorded, { epochs: 5, maxSteps: 40 }, 'runs/here');
+    expect(c).to.deep.equal({ ...PAPER_DEFAULTS, visible: 'ising', lr: 0.01, epochs: 5, maxSteps: 40, out: 'runs/here' });
+    expect(resumedConfig(recorded, { lr: 0.01 }, 'runs/here').lr).to.equal(0.01);
+  });
+
+  it('refuses any other change, naming its flag', () => {
+    expect(() => resumedConfig(recorded, { gibbsSteps: 8 }, 'runs/here')).to.throw(ConfigError, '--resume runs/here: --gibbs-steps cannot change on resume (the run has 32); only --epochs and --max-steps can');
+    expect(() => resumedConfig(recorded, { hidden: 8 }, 'r', () => 'nh')).to.throw(ConfigError, /--nh cannot change/);
   });
 });

@@ -1,3 +1,4 @@
+import { RunDirError } from '@nbm/run';
 import { EvalError, MAX_EXACT_HIDDEN, evaluate, formatReport, writeEvalJson, type EvaluateOptions } from '@nbm/evaluate';
 import { resolveClusterOptions } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
@@ -127,7 +128,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   try {
     report = await evaluate({ ...options, pool, onProgress: say });
   } catch (e) {
-    if (e instanceof EvalError) throw new UsageError(e.message);
+    if (e instanceof EvalError || e instanceof RunDirError) throw new UsageError(e.message);
     throw e;
   }
   const dir = out ?? report.run_dir;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfraOptionError, K8S_DEFAULTS, KEY_FILE_NAMES, k8sManifests, keysSecretCommand, toYaml } from '@nbm/infra';
+import { InfraOptionError, K8S_DEFAULTS, KEY_FILE_NAMES, k8sManifests, keysSecretCommand, toYaml } from '@nbm/launch';
 import { clusterOptionSpec } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
 import { intFlag, parseFlags } from '../options.ts';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { RunDirError } from '@nbm/run';
 import type { SampleBackendRequest } from '@nbm/sample';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK, DEFAULT_PER_CLASS, DEFAULT_SEED, SampleError, runSampleJob, type SampleSpec } from '@nbm/sample';
 import { resolveClusterOptions } from '../cluster-options.ts';
@@ -133,7 +134,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    if (e instanceof SampleError) throw new UsageError(e.message);
+    if (e instanceof SampleError || e instanceof RunDirError) throw new UsageError(e.message);
     throw e;
   }
 }

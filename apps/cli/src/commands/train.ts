@@ -1,4 +1,5 @@
-import { ClusterExecutor, ConfigError, StoppedError, readRunConfig, train } from '@nbm/train';
+import { RunDirError, readRunConfig } from '@nbm/run';
+import { ClusterExecutor, ConfigError, StoppedError, train } from '@nbm/train';
 import { CLUSTER_FLAGS, clusterOptionSpec, resolveClusterOptions } from '../cluster-options.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags } from '../options.ts';
@@ -29,6 +30,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   try {
     config = resumeDir ? resumeConfig(readRunConfig(resumeDir), values, resumeDir) : resolveTrainConfig(values);
   } catch (e) {
+    if (e instanceof RunDirError) throw new UsageError(`--resume ${(e as Error).message}`);
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);
   }
@@ -56,7 +58,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError || e instanceof RunDirError) throw new UsageError(e.message);
     if (e instanceof StoppedError) {
       console.error(`nbm train: ${e.message}`);
       return 128 + (stop.signal.reason === 'SIGINT' ? 2 : 15);

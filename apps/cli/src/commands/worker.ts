@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { evalWorker } from '@nbm/evaluate';
-import { isLoopbackEndpoint, loadKeys, runWorker } from '@nbm/runtime';
+import { isLoopbackEndpoint, loadKeys, ringCurveOf, runWorker } from '@nbm/runtime';
 import { samplingWorker } from '@nbm/sample';
 import { sweepWorker } from '@nbm/sweep';
 import { trainingWorker } from '@nbm/train';
@@ -65,8 +65,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   const verbose = values.verbose ? say : () => {};
   const worker = trainingWorker({
     ringHost,
-    // every worker holds the same key pair, so a ring link's server key is that pair's public key
-    ringCurve: keys ? { publicKey: keys.publicKey, secretKey: keys.secretKey, serverKey: keys.publicKey } : undefined,
+    ringCurve: keys ? ringCurveOf(keys) : undefined,
     log: say,
     device: values.device !== undefined ? Number(values.device) : undefined,
   });

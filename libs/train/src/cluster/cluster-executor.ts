@@ -18,7 +18,7 @@ import type { ExecutorFactory, Prepared } from '../trainer.ts';
 import { fingerprint } from './fingerprint.ts';
 import { decideFailure, type CallOutcome } from './policy.ts';
 import { decodeState, encodeState, type StateMeta } from './state-codec.ts';
-import { writeClusterStatus, type MemberStatus } from './status.ts';
+import { writePoolStatus, type MemberStatus } from '@nbm/run';
 import type { StepCall, StepResult } from './worker-actor.ts';
 
 export interface ClusterOptions {
@@ -324,7 +324,7 @@ export class ClusterExecutor implements StepExecutor {
       backend: m.backend,
       lastHeartbeat: new Date(m.handle.lastHeartbeat).toISOString(),
     }));
-    writeClusterStatus(this.p.config.out, { endpoint: this.coordinator.endpoint, world: members.length, members });
+    writePoolStatus(this.p.config.out, { endpoint: this.coordinator.endpoint, world: members.length, members });
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * optimiser step and position in the header. Also the replica hash that checks invariant 3 (identical replicas, docs/architecture.md#invariants).
  */
 import { createHash } from 'node:crypto';
-import type { Parameters } from '@nbm/model';
+import { fromNamedTensors, namedTensors, type Parameters } from '@nbm/model';
 import type { TrainState } from '../state.ts';
 
 export interface StateMeta {
@@ -14,30 +14,18 @@ export interface StateMeta {
 }
 
 export function encodeState(s: TrainState): { meta: StateMeta; tensors: Record<string, Float32Array> } {
-  const tensors: Record<string, Float32Array> = {};
-  s.params.values.forEach((v, i) => {
-    tensors[`p${i}`] = v;
-    tensors[`m${i}`] = s.optimizer.m[i];
-    tensors[`v${i}`] = s.optimizer.v[i];
-  });
+  const tensors = { ...namedTensors(s.params.values, 'p'), ...namedTensors(s.optimizer.m, 'm'), ...namedTensors(s.optimizer.v, 'v') };
   return { meta: { optimizerStep: s.optimizer.step, epoch: s.epoch, stepInEpoch: s.stepInEpoch, globalStep: s.globalStep }, tensors };
 }
 
 /** Rebuilds a state from its wire form, checking every tensor against the model's parameter specs. */
 export function decodeState(specs: Parameters['specs'], meta: StateMeta, tensors: Record<string, ArrayBufferView>): TrainState {
-  const take = (key: string, n: number, what: string): Float32Array => {
-    const t = tensors[key];
-    if (!(t instanceof Float32Array)) throw new Error(`state transfer: ${what} is missing or not float32`);
-    if (t.length !== n) throw new Error(`state transfer: ${what} has ${t.length} values, expected ${n}`);
-    return t.slice();
-  };
-  const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
   return {
-    params: { specs, values: sizes.map((n, i) => take(`p${i}`, n, specs[i].name)) },
+    params: { specs, values: fromNamedTensors(specs, tensors, 'p', 'state transfer: parameter') },
     optimizer: {
       step: meta.optimizerStep,
-      m: sizes.map((n, i) => take(`m${i}`, n, `exp_avg of ${specs[i].name}`)),
-      v: sizes.map((n, i) => take(`v${i}`, n, `exp_avg_sq of ${specs[i].name}`)),
+      m: fromNamedTensors(specs, tensors, 'm', 'state transfer: exp_avg'),
+      v: fromNamedTensors(specs, tensors, 'v', 'state transfer: exp_avg_sq'),
     },
     epoch: meta.epoch,
     stepInEpoch: meta.stepInEpoch,

@@ -1,5 +1,5 @@
 /**
- * @nbm/infra: what launches nbm on existing schedulers. Kubernetes manifests for one training run (a
+ * @nbm/launch: what launches nbm on existing schedulers. Kubernetes manifests for one training run (a
  * coordinator Job and Service, an Indexed Job of GPU workers, the keys Secret and the run's volume), a check
  * that such manifests are wired together, and the YAML they are written in (by the `yaml` package). SLURM's
  * batch script and the container image are plain files in infra/.
