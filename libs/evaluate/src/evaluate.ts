@@ -35,6 +35,8 @@ export interface EvaluateOptions {
   readonly seed?: number;
   /** evaluate the first N examples only */
   readonly limit?: number;
+  /** fit the diagonal-Gaussian (or Bernoulli) baseline on the run's training data and report it (default true) */
+  readonly baseline?: boolean;
   /** progress lines (one per context), e.g. to stderr */
   readonly onProgress?: (line: string) => void;
   /**
@@ -105,13 +107,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   const progress = options.onProgress ?? (() => undefined);
 
   let baseline: Baseline | null = null;
-  let baselineNote: string;
-  try {
-    baseline = fitBaseline(runTrainingData(loaded), model.visible);
-    baselineNote = baseline.description;
-  } catch (e) {
-    baselineNote = `no baseline: the run's training data could not be read (${(e as Error).message})`;
-    progress(baselineNote);
+  let baselineNote = 'no baseline: not asked for';
+  if (options.baseline ?? true) {
+    try {
+      baseline = fitBaseline(runTrainingData(loaded), model.visible);
+      baselineNote = baseline.description;
+    } catch (e) {
+      baselineNote = `no baseline: the run's training data could not be read (${(e as Error).message})`;
+      progress(baselineNote);
+    }
   }
 
   let yBar = 0;

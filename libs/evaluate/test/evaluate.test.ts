@@ -94,6 +94,14 @@ describe('evaluate (a tiny npy run on disk)', function () {
     expect(again.loglik_nats).to.equal(ais.loglik_nats);
   });
 
+  it('baseline: false fits no baseline and changes nothing else', async () => {
+    const run = await tiny({ visible: 'gaussian' });
+    const [with_, without] = [await evaluate({ checkpoint: run.dir, split: 'val' }), await evaluate({ checkpoint: run.dir, split: 'val', baseline: false })];
+    expect(with_.baseline_loglik_nats).to.be.a('number');
+    expect([without.baseline_loglik_nats, without.baseline]).to.deep.equal([null, 'no baseline: not asked for']);
+    expect(without.loglik_nats).to.equal(with_.loglik_nats);
+  });
+
   it('--limit evaluates the first N rows; MSE_var follows its definition', async () => {
     const run = await tiny({ visible: 'gaussian' });
     const report: EvalReport = await evaluate({ checkpoint: run.dir, data: { name: 'npy', x: run.xPath, y: run.yPath }, limit: 7 });

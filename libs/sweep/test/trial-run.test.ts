@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { evaluate } from '@nbm/evaluate';
 import { PAPER_DEFAULTS, type TrainConfig } from '@nbm/train';
 import { runTrialEpochs } from '../src/index.ts';
 
@@ -49,7 +50,10 @@ describe('trialEpochs (the worker side)', function () {
     const second = await runTrialEpochs({ ...call, epochs: 2, knownEpochs: 1 }, quiet);
     expect(second.epochs.map((e) => e.epoch)).to.deep.equal([1, 2]);
     expect(second.epochs[0]).to.deep.equal({ epoch: 1, val_cd: first.epochs[0].val_cd, val_mse_bias: first.epochs[0].val_mse_bias, val_mse_var: first.epochs[0].val_mse_var });
-    expect(Number.isFinite(second.epochs[1].val_nll)).to.equal(true);
+    // the held-out log-likelihood of the epoch's checkpoint on the rows training validates on (nh 8: exact)
+    const direct = await evaluate({ checkpoint: join(trialDir, 'checkpoints', 'epoch-002.safetensors'), split: 'val', limit: 60, baseline: false });
+    expect(direct.method).to.equal('exact');
+    expect(second.epochs[1].val_nll).to.equal(-direct.loglik_nats);
     expect(second.epochs[1].val_mse_bias).to.be.below(first.epochs[0].val_mse_bias);
   });
 
