@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { checkBoundaries, importGraph, importsOf, packageOf, type LayerRules, type Violation } from './import-graph.ts';
+import { unusedExports } from './public-api.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'boundaries');
@@ -89,6 +90,10 @@ describe('project boundaries (the import graph of libs/*/src and apps/*/src)', (
   it('every workspace library a project declares is imported by its src', () => {
     expect(messages('stale-dependency')).to.deep.equal([]);
   });
+
+  it('every name an index.ts exports is used outside its library, names a used export\'s signature, or is an error class', () => {
+    expect(unusedExports(ROOT).map((u) => u.message)).to.deep.equal([]);
+  });
 });
 
 describe('the boundary checker', () => {
@@ -168,6 +173,14 @@ describe('the boundary checker', () => {
     expect(cycle).to.equal(
       "libs/a/src/index.ts:2: import '@tangled/b' breaks rule [cycle]: @tangled/a → @tangled/b → @tangled/a " +
         "(libs/a/src/index.ts:2 imports '@tangled/b'; libs/b/src/index.ts:2 imports '@tangled/a'); @tangled/a, @tangled/b depend on each other",
+    );
+  });
+
+  it('catches planted exports nobody uses, and keeps the types a used signature names and error classes', () => {
+    const found = unusedExports(join(FIXTURES, 'exports'));
+    expect(found.map((u) => u.name)).to.deep.equal(['internalHelper', 'INTERNAL_LIMIT', 'InternalState']);
+    expect(found[0].message).to.equal(
+      "libs/lib/src/index.ts exports 'internalHelper', which no file outside libs/lib/src imports and no kept export's signature names: drop it from the index (the library's own tests import it from ../src)",
     );
   });
 });

@@ -3,21 +3,10 @@
  * No tfjs: tensors are plain typed arrays.
  */
 export { CheckpointError, type CheckpointErrorKind } from './errors.ts';
-export { type Dtype, type TensorData, DTYPES } from './dtypes.ts';
+export { type Dtype, type TensorData } from './dtypes.ts';
 export { acquireLock, lockDirectory, DIR_LOCK, LockedError, type Lock, type LockOptions } from './lock.ts';
 export { atomicWriteFile, atomicWriteFileSync, atomicWriteWith, isAtomicTempName } from './atomic.ts';
-export {
-  CHECKSUM_KEY,
-  HEADER_CHECKSUM_KEY,
-  MAX_HEADER_BYTES,
-  decodeSafetensors,
-  encodeSafetensors,
-  readSafetensors,
-  writeSafetensors,
-  type SafetensorsContents,
-  type TensorInput,
-  type TensorRecord,
-} from './safetensors.ts';
+export { CHECKSUM_KEY, decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsContents, type TensorInput, type TensorRecord } from './safetensors.ts';
 export {
   CHECKPOINT_FORMAT,
   loadCheckpoint,

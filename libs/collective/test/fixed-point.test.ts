@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  FIXED_MAX,
-  FixedPointOverflowError,
-  NonFiniteError,
-  addFixedInto,
-  chooseExponent,
-  fromFixed,
-  maxAbs,
-  toFixed,
-} from '../src/index.ts';
+import { FixedPointOverflowError, NonFiniteError, chooseExponent, maxAbs, toFixed } from '../src/index.ts';
+import { FIXED_MAX, addFixedInto, fromFixed } from '../src/fixed-point.ts';
 
 // ------------------------------------------------------------------ exact references in BigInt
 

@@ -1,16 +1,8 @@
 import { expect } from 'chai';
 import { Push, curveKeyPair } from 'zeromq';
 import { encode } from '@nbm/protocol';
-import {
-  CollectiveAbortedError,
-  CollectiveMismatchError,
-  CollectiveProtocolError,
-  CollectiveTimeoutError,
-  CollectiveUsageError,
-  Ring,
-  chunkRanges,
-  segmentRange,
-} from '../src/index.ts';
+import { CollectiveAbortedError, CollectiveMismatchError, CollectiveProtocolError, CollectiveTimeoutError, CollectiveUsageError, Ring } from '../src/index.ts';
+import { chunkRanges, segmentRange } from '../src/partition.ts';
 import { finishRing, killAll, startRing, type RankEvent } from './helpers/ring-processes.ts';
 
 /** Checks every rank's cases passed and that all ranks report the same case list and result hashes. */

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataFileError, FASHION_CLASS_NAMES, fashionCleaning, loadDataset, loadFashionMnist, type Dataset } from '../src/index.ts';
+import { DataFileError, loadDataset, type Dataset } from '../src/index.ts';
+import { FASHION_CLASS_NAMES, fashionCleaning, loadFashionMnist } from '../src/fashion.ts';
 import { readFashionClassFile } from '../src/fashion-json.ts';
 import { dedupeLabelled } from '../src/fashion.ts';
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DataFileError, readIdx } from '../src/index.ts';
+import { DataFileError } from '../src/index.ts';
+import { readIdx } from '../src/idx.ts';
 
 /** An IDX ubyte file: 00 00 08 ndim, big-endian u32 dims, data. */
 function idx(dims: number[], data: number[]): Uint8Array {

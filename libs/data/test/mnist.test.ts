@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Dataset, DataFileError, defaultMnistDir, loadDataset, loadMnist, readIdx, trainValSplit } from '../src/index.ts';
+import { type Dataset, DataFileError, loadDataset } from '../src/index.ts';
+import { defaultMnistDir, loadMnist } from '../src/mnist.ts';
+import { readIdx } from '../src/idx.ts';
+import { trainValSplit } from '../src/split.ts';
 
 /** Label counts of the original MNIST files (LeCun et al.; widely tabulated). */
 const TRAIN_FILE_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataFileError, contextsFor, loadDataset, loadNpyDataset, trainValSplit, writeNpy } from '../src/index.ts';
+import { DataFileError, contextsFor, loadDataset, writeNpy } from '../src/index.ts';
+import { loadNpyDataset } from '../src/npy-dataset.ts';
+import { trainValSplit } from '../src/split.ts';
 
 describe('npy datasets', () => {
   let dir: string;

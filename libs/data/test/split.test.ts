@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Stream, permutation } from '@nbm/random';
-import { trainValSplit } from '../src/index.ts';
+import { trainValSplit } from '../src/split.ts';
 
 describe('trainValSplit', () => {
   it('takes the first count − valCount entries of the split permutation for training, the rest for validation', () => {

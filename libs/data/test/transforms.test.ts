@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Stream, fillNormal, fillUniform } from '@nbm/random';
-import { type Dataset, GAUSSIAN_NOISE_STD, contextsFor, oneHotContexts, transformRows } from '../src/index.ts';
+import { type Dataset, GAUSSIAN_NOISE_STD, contextsFor, transformRows } from '../src/index.ts';
+import { oneHotContexts } from '../src/transforms.ts';
 
 type Source = Pick<Dataset, 'ny' | 'count' | 'pixels' | 'transform'>;
 const key = { seed: 1, stream: Stream.dataTrain };

@@ -6,24 +6,7 @@
  * - `evaluate`: a checkpoint and a split in, an `EvalReport` (eval.json) out
  */
 export { EvalError } from './errors.ts';
-export { type Conditional, makeConditional, conditionalAt, couplings } from './conditional.ts';
-export { MAX_EXACT_HIDDEN, baseLogZ, exactLogZ } from './exact.ts';
-export { type AisOptions, type AisResult, aisLogZ, aisSchedule } from './ais.ts';
-export { conditionalFreeEnergy, logLikelihood } from './likelihood.ts';
-export { type SymmetricEigen, symmetricEigen, minEigenvalue, maxCouplingEigenvalue } from './eigen.ts';
-export { type Baseline, type DiagonalFit, BASELINE_MIN_VARIANCE, fitBaseline, diagonalLogLikelihood } from './baseline.ts';
-export { type ContextGroup, type EvalData, type EvalDataSpec, loadEvalData, groupContexts } from './data.ts';
-export { type LoadedModel, type RunSettings, loadModel } from './run.ts';
+export { MAX_EXACT_HIDDEN } from './exact.ts';
 export { type EvaluateOptions, evaluate } from './evaluate.ts';
-export {
-  type EvalPoolOptions,
-  type EvalLogZCall,
-  type LogZContext,
-  type LogZSettings,
-  type PartitionEstimate,
-  evalWorker,
-  estimateAt,
-  partitionEstimate,
-  poolLogZ,
-} from './distributed.ts';
+export { type EvalPoolOptions, evalWorker } from './distributed.ts';
 export { type EvalReport, type ClassReport, formatReport, writeEvalJson } from './report.ts';

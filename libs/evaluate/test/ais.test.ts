@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { aisLogZ, aisSchedule, baseLogZ, exactLogZ } from '../src/index.ts';
+import { aisLogZ, aisSchedule } from '../src/ais.ts';
+import { baseLogZ, exactLogZ } from '../src/exact.ts';
 import { randomConditional } from './models.ts';
 
 /**

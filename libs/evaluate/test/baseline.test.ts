@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Dataset } from '@nbm/data';
-import { BASELINE_MIN_VARIANCE, diagonalLogLikelihood, fitBaseline } from '../src/index.ts';
+import { BASELINE_MIN_VARIANCE, diagonalLogLikelihood, fitBaseline } from '../src/baseline.ts';
 
 /** Four labelled 2-pixel uint8 images: class 0 twice, class 1 twice. */
 function images(): Dataset {

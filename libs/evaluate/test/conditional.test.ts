@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { selectBackend } from '@nbm/backend';
 import { conditionalArrays, initParameters, type ModelConfig } from '@nbm/model';
-import { conditionalAt, couplings, makeConditional } from '../src/index.ts';
+import { conditionalAt, couplings, makeConditional } from '../src/conditional.ts';
 
 describe('conditionals in float64', () => {
   before(async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { makeConditional, maxCouplingEigenvalue, minEigenvalue, symmetricEigen, type Conditional } from '../src/index.ts';
+import { makeConditional, type Conditional } from '../src/conditional.ts';
+import { maxCouplingEigenvalue, minEigenvalue, symmetricEigen } from '../src/eigen.ts';
 import { randomConditional } from './models.ts';
 
 /** P − WWᵀ as a dense (ny, ny) matrix. */

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '@nbm/data';
 import { RunDirError } from '@nbm/run';
-import { EvalError, conditionalAt, evaluate, exactLogZ, logLikelihood, type EvalReport } from '../src/index.ts';
+import { EvalError, evaluate, type EvalReport } from '../src/index.ts';
+import { conditionalAt } from '../src/conditional.ts';
+import { exactLogZ } from '../src/exact.ts';
+import { logLikelihood } from '../src/likelihood.ts';
 import { writeTinyRun, type TinyRun } from './fixture.ts';
 
 const FIELDS = ['split', 'examples', 'method', 'loglik_nats', 'loglik_se', 'bits_per_dim', 'per_class', 'mse_bias', 'mse_var', 'baseline_loglik_nats', 'min_eig'];

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { couplings, exactLogZ, logLikelihood, type Conditional } from '../src/index.ts';
+import { couplings, type Conditional } from '../src/conditional.ts';
+import { exactLogZ } from '../src/exact.ts';
+import { logLikelihood } from '../src/likelihood.ts';
 import { randomConditional } from './models.ts';
 
 /** All ±1 vectors of length n, as arrays. */

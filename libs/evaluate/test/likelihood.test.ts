@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { aisLogZ, exactLogZ, conditionalFreeEnergy, logLikelihood, type Conditional } from '../src/index.ts';
+import { aisLogZ } from '../src/ais.ts';
+import { exactLogZ } from '../src/exact.ts';
+import { conditionalFreeEnergy, logLikelihood } from '../src/likelihood.ts';
+import { type Conditional } from '../src/conditional.ts';
 import { randomConditional } from './models.ts';
 
 /** ln N(y; μ, 1/P) summed over units, written from the textbook density. */

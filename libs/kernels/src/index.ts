@@ -1,5 +1,9 @@
-export { loadNativeKernel, requireNativeKernel, nativeFallbackMessage, ADDON_PATH, type NativeStatus, type LoadOptions } from './load.ts';
-export { NativeKernel, TRAINING_STREAMS, MAX_THREADS, type ChainOptions, type ChainResult, type RunOptions, type BlockOptions } from './kernel.ts';
+/**
+ * @nbm/kernels: the native CPU kernel, an N-API addon built from native/addon.cc. {@link loadNativeKernel}
+ * says whether it loaded here (and why not); {@link createNativeEngine} wraps it as the model's
+ * `GradientEngine` (registered as `native` in the engine registry); {@link NativeKernel} is the addon's typed face.
+ */
+export { loadNativeKernel, requireNativeKernel, type NativeStatus, type LoadOptions } from './load.ts';
+export { NativeKernel, type ChainOptions, type ChainResult, type RunOptions, type BlockOptions } from './kernel.ts';
 export { createNativeEngine, defaultThreads, type NativeEngineOptions } from './engine.ts';
 export type { NativeAddon, AddonChainArgs, AddonChainResult, AddonBlockArgs } from './addon.ts';
-export { NATIVE_ENGINE } from './registration.ts';

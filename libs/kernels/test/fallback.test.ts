@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadNativeKernel, nativeFallbackMessage, requireNativeKernel, createNativeEngine } from '../src/index.ts';
+import { loadNativeKernel, requireNativeKernel, createNativeEngine } from '../src/index.ts';
+import { nativeFallbackMessage } from '../src/load.ts';
 
 const INDEX = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 

@@ -4,18 +4,5 @@
  * that such manifests are wired together, and the YAML they are written in (by the `yaml` package). SLURM's
  * batch script and the container image are plain files in infra/.
  */
-export {
-  COORDINATOR_SCRIPT,
-  InfraOptionError,
-  K8S_DEFAULTS,
-  K8S_PATHS,
-  KEY_FILES_BY_ROLE,
-  KEY_FILE_NAMES,
-  k8sManifests,
-  keysSecretCommand,
-  listeningProbeScript,
-  toYaml,
-  type K8sObject,
-  type K8sOptions,
-} from './k8s.ts';
+export { InfraOptionError, K8S_DEFAULTS, KEY_FILES_BY_ROLE, KEY_FILE_NAMES, k8sManifests, keysSecretCommand, listeningProbeScript, toYaml, type K8sObject, type K8sOptions } from './k8s.ts';
 export { checkK8sWiring, type WiringOptions } from './wiring.ts';

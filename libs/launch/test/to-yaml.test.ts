@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { COORDINATOR_SCRIPT, toYaml } from '../src/index.ts';
+import { toYaml } from '../src/index.ts';
+import { COORDINATOR_SCRIPT } from '../src/k8s.ts';
 
 /** Every document of `text`, read as YAML `version`; a parse error fails the test. */
 function read(text: string, version: '1.1' | '1.2'): unknown[] {

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
-import { conditional64, conditionals, energy64, freeEnergy, freeEnergy64, initParameters, parameterTensors, type ModelConfig } from '../src/index.ts';
+import { conditional64, initParameters, type ModelConfig } from '../src/index.ts';
+import { conditionals, freeEnergy } from '../src/networks.ts';
+import { energy64, freeEnergy64 } from '../src/reference.ts';
+import { parameterTensors } from '../src/tfjs-engine.ts';
 import { spins } from './reference.ts';
 
 describe('free energy', () => {

@@ -1,19 +1,10 @@
 import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
-import {
-  chainRandoms,
-  conditional64,
-  conditionals,
-  createTfjsEngine,
-  freeEnergy64,
-  initParameters,
-  parameterTensors,
-  runChain,
-  trainingStreams,
-  type ExampleBlock,
-  type ModelConfig,
-  type Parameters,
-} from '../src/index.ts';
+import { conditional64, createTfjsEngine, initParameters, type ExampleBlock, type ModelConfig, type Parameters } from '../src/index.ts';
+import { chainRandoms, runChain } from '../src/chain.ts';
+import { conditionals } from '../src/networks.ts';
+import { freeEnergy64 } from '../src/reference.ts';
+import { parameterTensors, trainingStreams } from '../src/tfjs-engine.ts';
 import { toFloat64 } from './reference.ts';
 
 function block(c: ModelConfig, m: number, seed: number): ExampleBlock {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { EngineUnavailableError, enginesFor, registerEngine, resolveEngine, unregisterEngine, type EngineEntry, type EngineProbe } from '../src/index.ts';
+import { EngineUnavailableError, registerEngine, resolveEngine, type EngineEntry, type EngineProbe } from '../src/index.ts';
+import { enginesFor, unregisterEngine } from '../src/registry.ts';
 
 /** A stand-in engine with a fixed probe answer. */
 const engine = (name: string, priority: number, probe: EngineProbe, tasks: EngineEntry['tasks'] = ['train', 'sample']): EngineEntry => ({

@@ -1,19 +1,11 @@
 import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
 import { Stream } from '@nbm/random';
-import {
-  chainRandoms,
-  conditional64,
-  conditionals,
-  freeEnergy64,
-  initParameters,
-  parameterTensors,
-  runChain,
-  sampleHidden,
-  sampleVisible,
-  type ModelConfig,
-  type Parameters,
-} from '../src/index.ts';
+import { conditional64, initParameters, type ModelConfig, type Parameters } from '../src/index.ts';
+import { chainRandoms, runChain, sampleHidden, sampleVisible } from '../src/chain.ts';
+import { conditionals } from '../src/networks.ts';
+import { freeEnergy64 } from '../src/reference.ts';
+import { parameterTensors } from '../src/tfjs-engine.ts';
 import { spins } from './reference.ts';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));

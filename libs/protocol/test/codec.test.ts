@@ -1,15 +1,8 @@
 import { expect } from 'chai';
 import { Packr } from 'msgpackr';
-import {
-  DEFAULT_MAX_HEADER_BYTES,
-  PROTOCOL_VERSION,
-  decode,
-  encode,
-  expectType,
-  maxMessageBytes,
-  type MessageInput,
-  type ProtocolErrorReason,
-} from '../src/index.ts';
+import { PROTOCOL_VERSION, decode, encode, maxMessageBytes, type MessageInput, type ProtocolErrorReason } from '../src/index.ts';
+import { DEFAULT_MAX_HEADER_BYTES } from '../src/limits.ts';
+import { expectType } from '../src/codec.ts';
 import { refusal } from './helpers.ts';
 
 const expectReason = (fn: () => unknown, reason: ProtocolErrorReason, text?: RegExp) => {

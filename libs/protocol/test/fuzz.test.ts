@@ -1,19 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
-import {
-  MESSAGES,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  bytesPerElement,
-  decode,
-  encode,
-  type DType,
-  type MessageInput,
-  type MessageType,
-  type PlainData,
-  type Tensor,
-} from '../src/index.ts';
+import { PROTOCOL_VERSION, ProtocolError, decode, encode, type DType, type MessageInput, type MessageType, type Tensor } from '../src/index.ts';
+import { MESSAGES } from '../src/messages.ts';
+import { bytesPerElement } from '../src/tensor.ts';
+import { type PlainData } from '../src/schema.ts';
 import { refusal } from './helpers.ts';
 
 const packr = new Packr({ useRecords: false, moreTypes: true });

@@ -4,7 +4,7 @@
  * pages of a run directory and of a sweep directory (inline SVG plots, embedded pictures, no network); and TensorBoard
  * scalar event files.
  */
-export { imageGrid, gridLayout, grayLevel, type GrayRange, type GridLayout, type ImageGridOptions } from './grid.ts';
+export { imageGrid, gridLayout, type GrayRange, type GridLayout, type ImageGridOptions } from './grid.ts';
 export {
   samplesFigure,
   componentsFigure,
@@ -13,7 +13,7 @@ export {
   type ComponentsFigureOptions,
 } from './figures.ts';
 export { linePlot, stackedPlots, PALETTE, type LinePlotOptions, type Series } from './plot.ts';
-export { MAX_SIDE, MAX_PIXELS, type Rgb } from './raster.ts';
+export { MAX_SIDE, type Rgb } from './raster.ts';
 export { hasGlyph, textWidth } from './font.ts';
 export { formatDuration } from './duration.ts';
 export { writeRunReport } from './run-report.ts';

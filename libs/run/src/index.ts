@@ -7,19 +7,7 @@
 export { RunDirError } from './errors.ts';
 export { runPaths, epochCheckpointName, stepCheckpointName, picturesName, stepPicturesName } from './layout.ts';
 export { isRunDir, createRunDir, lockRunDir, readRunConfig } from './directory.ts';
-export {
-  METRIC_COLUMNS,
-  TIMING_COLUMNS,
-  appendMetrics,
-  readMetrics,
-  epochValidations,
-  truncateMetrics,
-  MetricsBoard,
-  type MetricColumn,
-  type MetricKind,
-  type MetricRow,
-  type ValidationRecord,
-} from './metrics.ts';
+export { appendMetrics, readMetrics, epochValidations, truncateMetrics, MetricsBoard, type MetricColumn, type MetricKind, type MetricRow, type ValidationRecord } from './metrics.ts';
 export { saveRunCheckpoint, latestCheckpoint, findCheckpoint, type LatestCheckpoint, type NamedCheckpoint, type SkippedCheckpoint } from './checkpoints.ts';
-export { expectedTensors, parametersHash, loadTrainedModel, modelOfCheckpoint, type TrainedModel } from './trained-model.ts';
+export { expectedTensors, parametersHash, loadTrainedModel, type TrainedModel } from './trained-model.ts';
 export { readRunStatus, writePoolStatus, type RunStatus, type PoolStatus, type MemberStatus, type RowSummary } from './status.ts';

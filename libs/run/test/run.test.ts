@@ -4,27 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckpointState } from '@nbm/checkpoint';
 import { initParameters, type ModelConfig } from '@nbm/model';
-import {
-  METRIC_COLUMNS,
-  RunDirError,
-  appendMetrics,
-  createRunDir,
-  epochCheckpointName,
-  epochValidations,
-  findCheckpoint,
-  latestCheckpoint,
-  loadTrainedModel,
-  parametersHash,
-  readMetrics,
-  readRunConfig,
-  readRunStatus,
-  runPaths,
-  saveRunCheckpoint,
-  stepCheckpointName,
-  truncateMetrics,
-  writePoolStatus,
-  type MetricRow,
-} from '../src/index.ts';
+import { RunDirError, appendMetrics, createRunDir, epochCheckpointName, epochValidations, findCheckpoint, latestCheckpoint, loadTrainedModel, parametersHash, readMetrics, readRunConfig, readRunStatus, runPaths, saveRunCheckpoint, stepCheckpointName, truncateMetrics, writePoolStatus, type MetricRow } from '../src/index.ts';
+import { METRIC_COLUMNS } from '../src/metrics.ts';
 
 const MODEL: ModelConfig = { nx: 3, ny: 6, nh: 2, width: 4, visible: 'gaussian' };
 

@@ -5,7 +5,7 @@
  *
  * Worker side: {@link runWorker} with a record of {@link ActorMethod}s. Coordinator side:
  * {@link Coordinator.bind}, `waitForWorkers`, `welcome`, `call`, `abort`, `drop`, `shutdown`.
- * A coordinator with its local and remote workers: {@link startWorkerPool}. Local processes: {@link spawnLocalWorkers}. Keys: {@link generateKeys}, {@link loadKeys}.
+ * A coordinator with its local and remote workers: {@link startWorkerPool}. Keys: {@link generateKeys}, {@link loadKeys}.
  * Off loopback the control plane needs CURVE keys ({@link isLoopbackEndpoint}).
  */
 export {
@@ -27,13 +27,11 @@ export {
   type Welcome,
   type WorkerOptions,
 } from './worker.ts';
-export { spawnLocalWorkers, type LocalWorkerGroup, type WorkerCommand } from './spawn.ts';
-export { startWorkerPool, localEndpoint, type WorkerPool, type WorkerPoolOptions } from './pool.ts';
-export { generateKeys, loadKeys, ringCurveOf, KEY_FILES, type KeyRole } from './keys.ts';
-export { publicKeyOf, type CoordinatorCurve, type KeyPair, type WorkerCurve } from './curve.ts';
+export { type LocalWorkerGroup, type WorkerCommand } from './spawn.ts';
+export { startWorkerPool, type WorkerPool, type WorkerPoolOptions } from './pool.ts';
+export { generateKeys, loadKeys, ringCurveOf } from './keys.ts';
+export { type CoordinatorCurve, type KeyPair, type WorkerCurve } from './curve.ts';
 export { isLoopbackEndpoint } from '@nbm/protocol';
-export { ANY_RUN, DEFAULT_HEARTBEAT_MS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
-export { judgeSilence, type SilenceObservation, type SilenceVerdict } from './liveness.ts';
 export type { TypedArray } from './tensors.ts';
 export {
   CoordinatorLostError,

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curveKeyPair } from 'zeromq';
-import { KeyFileError, generateKeys, loadKeys, publicKeyOf } from '../src/index.ts';
+import { KeyFileError, generateKeys, loadKeys } from '../src/index.ts';
+import { publicKeyOf } from '../src/curve.ts';
 
 describe('CURVE key files', () => {
   let root: string;

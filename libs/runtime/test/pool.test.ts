@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeys, loadKeys, localEndpoint, startWorkerPool, WaitTimeoutError, type WorkerPool } from '../src/index.ts';
+import { generateKeys, loadKeys, startWorkerPool, WaitTimeoutError, type WorkerPool } from '../src/index.ts';
+import { localEndpoint } from '../src/pool.ts';
 import { WORKER_FIXTURE, isRunning } from './helpers/processes.ts';
 import { FAST } from './helpers/setup.ts';
 

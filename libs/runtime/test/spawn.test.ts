@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
-import { spawnLocalWorkers, type LocalWorkerGroup, type WorkerHandle } from '../src/index.ts';
+import { type LocalWorkerGroup, type WorkerHandle } from '../src/index.ts';
+import { spawnLocalWorkers } from '../src/spawn.ts';
 import { WORKER_FIXTURE, isRunning, killAll, startFixture } from './helpers/processes.ts';
 import { FAST, harness, type Harness } from './helpers/setup.ts';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { judgeSilence } from '../src/index.ts';
+import { judgeSilence } from '../src/liveness.ts';
 import { Mailbox, abortCovers, type MailboxJob } from '../src/mailbox.ts';
 import { z85Decode, z85Encode, curveKeyProblem } from '../src/z85.ts';
 import { repeatFilter } from '../src/log.ts';

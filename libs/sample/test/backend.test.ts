@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { activateSampleBackend } from '../src/index.ts';
+import { activateSampleBackend } from '../src/backend.ts';
 
 describe('activateSampleBackend', () => {
   it('resolves auto the same way every time (no timing probe): native if built, else tensorflow if installed, else wasm', async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { SampleError, formatClasses, parseClasses } from '../src/index.ts';
+import { SampleError } from '../src/index.ts';
+import { formatClasses, parseClasses } from '../src/classes.ts';
 
 describe('parseClasses', () => {
   it('reads ranges and lists, keeping the order written', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { selectBackend } from '@nbm/backend';
 import { initParameters, sampleModel, type ModelConfig } from '@nbm/model';
-import { sampleRange, sampleStreams, type DrawSettings } from '../src/index.ts';
+import { sampleRange, sampleStreams, type DrawSettings } from '../src/compute.ts';
 
 /** The paper's model size: with nh = 64 the wasm backend's bits for a row depend on the rows batched with it. */
 const MODEL: ModelConfig = { nx: 10, ny: 784, nh: 64, width: 32, visible: 'gaussian' };

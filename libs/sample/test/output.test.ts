@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFileError, NpyAppender, readNpy } from '@nbm/data';
-import { SampleOutput, outPaths, readWrittenRows } from '../src/index.ts';
+import { SampleOutput } from '../src/output.ts';
+import { outPaths, readWrittenRows } from '../src/out-dir.ts';
 import { handmadeNpy, parseBySpec } from './npy-spec.ts';
 import { scratch } from './helpers.ts';
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { SampleError, checkSizes, planChunks, type Chunk } from '../src/index.ts';
+import { SampleError } from '../src/index.ts';
+import { checkSizes, planChunks, type Chunk } from '../src/plan.ts';
 
 /** Every row of [from, total) in exactly one chunk, chunks in order and indexed by position. */
 function expectCover(chunks: Chunk[], from: number, total: number): void {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { WorkerGoneError, planChunks, runChunks, type Chunk, type ChunkWorker } from '../src/index.ts';
+import { WorkerGoneError } from '../src/index.ts';
+import { planChunks, type Chunk } from '../src/plan.ts';
+import { runChunks, type ChunkWorker } from '../src/schedule.ts';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

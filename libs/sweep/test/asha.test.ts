@@ -4,7 +4,8 @@
  * from the algorithm (Li et al. 2020, Algorithm 2).
  */
 import { expect } from 'chai';
-import { asha, ashaMilestones, noScheduler, RungScheduler, SchedulerError, type Decision } from '../src/index.ts';
+import { SchedulerError } from '../src/index.ts';
+import { asha, ashaMilestones, noScheduler, RungScheduler, type Decision } from '../src/asha.ts';
 
 type Curve = (trial: string, epoch: number) => number;
 

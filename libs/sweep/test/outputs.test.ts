@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { PNG } from 'pngjs';
 import { PAPER_DEFAULTS } from '@nbm/train';
-import { bestJson, formatTable, parseSpace, rankTrials, sweepCsv, sweepPlot, type EpochMetrics, type SweepFile, type TrialRecord, type TrialState } from '../src/index.ts';
+import { parseSpace, type EpochMetrics, type SweepFile, type TrialRecord, type TrialState } from '../src/index.ts';
+import { bestJson, sweepCsv, sweepPlot } from '../src/outputs.ts';
+import { formatTable } from '../src/table.ts';
+import { rankTrials } from '../src/rank.ts';
 
 const epochs = (...mse: number[]): EpochMetrics[] => mse.map((v, i) => ({ epoch: i + 1, val_cd: -v, val_mse_bias: v, val_mse_var: 1 }));
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { expandSpace, gridValues, isSweepSpec, MAX_TRIALS, parseSpace, SpaceError, trialCount, trialId, type SweepableOption } from '../src/index.ts';
+import { isSweepSpec, parseSpace, SpaceError, type SweepableOption } from '../src/index.ts';
+import { expandSpace, gridValues, MAX_TRIALS, trialCount, trialId } from '../src/space.ts';
 
 /** A flag table in the order `nbm train` lists its flags. */
 const OPTIONS: SweepableOption[] = [

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { evaluate } from '@nbm/evaluate';
 import { PAPER_DEFAULTS, type TrainConfig } from '@nbm/train';
-import { runTrialEpochs } from '../src/index.ts';
+import { runTrialEpochs } from '../src/trial-run.ts';
 
 const tiny = (out: string, lr: number): TrainConfig => ({
   ...PAPER_DEFAULTS,

@@ -1,20 +1,18 @@
-export { PAPER_DEFAULTS, ISING_LR, withPaperDefaults, resumedConfig, RESUMABLE_CHANGES, ConfigError, validateConfig, type TrainConfig, type KernelRequest, type ReduceMode } from './config.ts';
-export { train, prepare, runRecord, localExecutor, StoppedError, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
-export { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
-export { blockRanges, shardBlocks } from './plan.ts';
-export { reduceAndApply, localReducer, adamwConfigOf, TrainingDivergedError, isTrainingDiverged, type GradientReducer, type StepOutcome } from './update.ts';
-export { shardGradients, computeShard, hostShard, readBlocks, type StepSpec } from './shard.ts';
-export { initialState, modelConfigOf, type TrainState } from './state.ts';
-export { chooseEngine, type EngineChoice } from './engines.ts';
+/**
+ * @nbm/train: the training loop ({@link train}) with its hooks ({@link TrainHooks}: metrics, progress, pictures,
+ * checkpoints, eval-every), its executors (one process, or a worker pool: {@link ClusterExecutor} and the worker's
+ * {@link trainingWorker} methods), the paper's defaults and the rules of resume ({@link withPaperDefaults},
+ * {@link resumedConfig}).
+ */
+export { PAPER_DEFAULTS, withPaperDefaults, resumedConfig, ConfigError, validateConfig, type TrainConfig, type KernelRequest, type ReduceMode } from './config.ts';
+export { train, localExecutor, StoppedError, type TrainOptions, type TrainResult, type Prepared, type ExecutorFactory } from './trainer.ts';
+export { type BatchMetrics } from './metrics.ts';
+export { TrainingDivergedError, isTrainingDiverged } from './update.ts';
+export { type TrainState } from './state.ts';
+export { type EngineChoice } from './engines.ts';
 export { jsOps, nativeOps, type StepOps } from './ops.ts';
-export { writeCheckpoint, restoreState } from './checkpoints.ts';
 export { type TrainHooks, type RunContext, type RunStart, type StepEnd, type ValidationEnd, type SavePoint, type SaveReason, type EpochEnd } from './hooks/index.ts';
-export { validationMetrics } from './validate.ts';
-export { ProgressBar, type ProgressInfo, type OutputStream } from './progress.ts';
-export { writeFigures, writeLossPlot, type FigureMoment } from './figures.ts';
+export { type OutputStream } from './progress.ts';
 export { type StepExecutor, type StepOrder, type StepReport, type Position } from './executor.ts';
-export { LocalExecutor } from './local-executor.ts';
 export { ClusterExecutor, ReplicaDivergenceError, type ClusterOptions, type GroupOptions, type BorrowedWorkers } from './cluster/cluster-executor.ts';
-export { trainingWorker, type WorkerActorOptions, type StepCall, type StepResult } from './cluster/worker-actor.ts';
-export { decideFailure, type CallOutcome, type FailureAction, type FailureObservation } from './cluster/policy.ts';
-export { stateHash, encodeState, decodeState } from './cluster/state-codec.ts';
+export { trainingWorker, type WorkerActorOptions } from './cluster/worker-actor.ts';

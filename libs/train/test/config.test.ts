@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, ISING_LR, PAPER_DEFAULTS, resumedConfig, withPaperDefaults } from '../src/index.ts';
+import { ConfigError, PAPER_DEFAULTS, resumedConfig, withPaperDefaults } from '../src/index.ts';
+import { ISING_LR } from '../src/config.ts';
 
 describe('withPaperDefaults', () => {
   it('fills every setting not given with the paper\'s value', () => {

@@ -2,7 +2,9 @@ import { gradientLayout } from '@nbm/collective';
 import { expect } from 'chai';
 import { selectBackend, tf } from '@nbm/backend';
 import { createTfjsEngine, initAdamW, initParameters, type ModelConfig } from '@nbm/model';
-import { PAPER_DEFAULTS, hostShard, jsOps, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
+import { PAPER_DEFAULTS, jsOps, type TrainConfig, type TrainState } from '../src/index.ts';
+import { hostShard } from '../src/shard.ts';
+import { localReducer, reduceAndApply } from '../src/update.ts';
 
 describe('tensor memory', function () {
   this.timeout(120_000);

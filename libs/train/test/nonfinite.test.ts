@@ -1,7 +1,9 @@
 import { gradientLayout } from '@nbm/collective';
 import { expect } from 'chai';
 import { initAdamW, initParameters, type BlockGradient, type ModelConfig } from '@nbm/model';
-import { TrainingDivergedError, PAPER_DEFAULTS, hostShard, jsOps, localReducer, reduceAndApply, type TrainConfig, type TrainState } from '../src/index.ts';
+import { TrainingDivergedError, PAPER_DEFAULTS, jsOps, type TrainConfig, type TrainState } from '../src/index.ts';
+import { hostShard } from '../src/shard.ts';
+import { localReducer, reduceAndApply } from '../src/update.ts';
 
 describe('non-finite gradients', () => {
   const model: ModelConfig = { nx: 2, ny: 3, nh: 2, width: 2, visible: 'gaussian' };

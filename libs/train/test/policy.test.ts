@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decideFailure, type CallOutcome, type FailureAction } from '../src/index.ts';
+import { decideFailure, type CallOutcome, type FailureAction } from '../src/cluster/policy.ts';
 
 const ok: CallOutcome = { kind: 'ok' };
 const lost: CallOutcome = { kind: 'lost' };

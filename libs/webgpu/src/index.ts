@@ -1,33 +1,8 @@
-export {
-  openGpu,
-  listAdapters,
-  isSoftwareAdapter,
-  vulkanSetup,
-  describeVulkanSetup,
-  GpuUnavailableError,
-  type GpuUnavailableReason,
-  type OpenGpuOptions,
-  type GpuHandle,
-  type GpuAdapterDescription,
-  type RequestedLimits,
-  type ListedAdapter,
-  type VulkanSetup,
-} from './device.ts';
-export {
-  Usage,
-  STORAGE_USAGE,
-  bufferFrom,
-  emptyBuffer,
-  computePipeline,
-  grid1d,
-  encodeCompute,
-  runCompute,
-  runAndRead,
-  readBuffer,
-  destroyAll,
-  type ComputePass,
-} from './compute.ts';
-export { philoxBlocks, keyedDraws, type StreamKey, type KeyedTransform } from './philox.ts';
-export { PHILOX_WGSL, PHILOX_TABLE_WGSL, PHILOX_KEYED_WGSL, PHILOX_WORKGROUP } from './philox.wgsl.ts';
-export { createWebgpuEngine, fromInt64Pairs, GpuLimitError, GpuDeviceLostError, type WebgpuEngine, type WebgpuEngineOptions, type DeviceCounters } from './nbm/engine.ts';
+/**
+ * @nbm/webgpu: the WebGPU engine. {@link openGpu} finds an adapter through Dawn (and says what it looked for
+ * when there is none); {@link createWebgpuEngine} runs the CD-k step in WGSL kernels with the block sums in
+ * exact fixed point on the device; {@link WEBGPU_ENGINE} registers it as `webgpu`.
+ */
+export { openGpu, GpuUnavailableError, type GpuUnavailableReason, type OpenGpuOptions, type GpuHandle, type GpuAdapterDescription, type RequestedLimits } from './device.ts';
+export { createWebgpuEngine, GpuLimitError, GpuDeviceLostError, type WebgpuEngine, type WebgpuEngineOptions, type DeviceCounters } from './nbm/engine.ts';
 export { WEBGPU_ENGINE } from './nbm/registration.ts';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Stream, fillUniform } from '@nbm/random';
-import { Usage, bufferFrom, computePipeline, destroyAll, emptyBuffer, grid1d, keyedDraws, philoxBlocks, readBuffer, runAndRead, runCompute } from '../src/index.ts';
+import { Usage, bufferFrom, computePipeline, destroyAll, emptyBuffer, grid1d, readBuffer, runAndRead, runCompute } from '../src/compute.ts';
+import { keyedDraws, philoxBlocks } from '../src/philox.ts';
 import { suiteGpu } from './gpu.ts';
 
 /** Counts the buffers `device` creates and how many of them are destroyed (a buffer destroyed twice counts once). */

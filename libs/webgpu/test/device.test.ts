@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GpuUnavailableError, describeVulkanSetup, isSoftwareAdapter, openGpu, vulkanSetup } from '../src/index.ts';
+import { GpuUnavailableError, openGpu } from '../src/index.ts';
+import { describeVulkanSetup, isSoftwareAdapter, vulkanSetup } from '../src/device.ts';
 import { REQUIRE_GPU, SWIFTSHADER_ICD, requireSwiftShader, runChild, suiteGpu } from './gpu.ts';
 
 describe('webgpu device', () => {

@@ -16,7 +16,8 @@ import { requireNativeKernel } from '@nbm/kernels';
 import type { ModelConfig } from '@nbm/model';
 import { Stream } from '@nbm/random';
 import { bitwiseEqual, makeBlock, makeParams, normwiseError } from '../../kernels/test/helpers.ts';
-import { GpuDeviceLostError, GpuLimitError, createWebgpuEngine, fromInt64Pairs, openGpu, type WebgpuEngine } from '../src/index.ts';
+import { GpuDeviceLostError, GpuLimitError, createWebgpuEngine, openGpu, type WebgpuEngine } from '../src/index.ts';
+import { fromInt64Pairs } from '../src/nbm/engine.ts';
 import { suiteGpu } from './gpu.ts';
 
 const TOL = { gaussian: 5e-3, ising: 1e-4 } as const;

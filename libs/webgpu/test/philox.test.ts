@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { Stream, fillBits, fillUniform, openUnitFromBits, philox4x32, unitFromBits } from '@nbm/random';
-import { PHILOX_WGSL, bufferFrom, computePipeline, destroyAll, emptyBuffer, keyedDraws, philoxBlocks, runAndRead, Usage } from '../src/index.ts';
+import { PHILOX_WGSL } from '../src/philox.wgsl.ts';
+import { bufferFrom, computePipeline, destroyAll, emptyBuffer, runAndRead, Usage } from '../src/compute.ts';
+import { keyedDraws, philoxBlocks } from '../src/philox.ts';
 import { suiteGpu } from './gpu.ts';
 
 const hex = (a: ArrayLike<number>) => Array.from(a, (v) => v.toString(16).padStart(8, '0')).join(' ');
