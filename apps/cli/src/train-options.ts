@@ -90,12 +90,22 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 const KNOWN_KEYS = new Set<string>([...Object.keys(PAPER_DEFAULTS), 'out', 'x', 'y']);
+/** What a run's config.json holds beside its settings (so that it can serve as a --config file). */
+const RECORD_KEYS = new Set<string>(['runtime']);
+
+/** The settings of a --config file; a key that is no setting (a misspelling) is refused rather than dropped. */
+function configFileSettings(path: string): Record<string, unknown> {
+  const file = readConfigFile(path);
+  const unknown = Object.keys(file).filter((k) => !KNOWN_KEYS.has(k) && !RECORD_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new UsageError(`--config ${path}: ${unknown.map((k) => `'${k}'`).join(', ')} ${unknown.length === 1 ? 'is no setting' : 'are no settings'} (the settings: ${[...KNOWN_KEYS].join(', ')})`);
+  }
+  return Object.fromEntries(Object.entries(file).filter(([k]) => KNOWN_KEYS.has(k)));
+}
 
 /** Resolves `nbm train` flags (and an optional --config file) into a full TrainConfig. */
 export function resolveTrainConfig(values: Record<string, unknown>): TrainConfig {
-  const fromFile = typeof values.config === 'string' ? readConfigFile(values.config) : {};
-  const file: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fromFile)) if (KNOWN_KEYS.has(k)) file[k] = v;
+  const file = typeof values.config === 'string' ? configFileSettings(values.config) : {};
   const given = givenSettings(values);
   const merged = withPaperDefaults({ ...file, ...given } as Partial<TrainConfig>) as Record<string, unknown>;
   if (!merged.out) merged.out = defaultOut(merged as unknown as TrainConfig);
