@@ -102,7 +102,8 @@ function moduleFile(workspace: string, from: string, specifier: string): string 
 
 /**
  * The names each file imports from each of `packages`: named imports and re-exports, `const { a } = await
- * import(pkg)`, `import(pkg).T`; `*` where it takes the whole module (then every export counts as used).
+ * import(pkg)`, `import(pkg).T`; `*` where it takes the whole module (then every export counts as used); nothing
+ * for `import 'pkg'`.
  */
 function namesImported(sf: ts.SourceFile, packages: ReadonlySet<string>, into: Map<string, Set<string>>): void {
   const add = (pkg: string, name: string): void => {
@@ -114,8 +115,9 @@ function namesImported(sf: ts.SourceFile, packages: ReadonlySet<string>, into: M
     let pkg: string | undefined;
     if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && (pkg = wanted(n.moduleSpecifier))) {
       const bindings = ts.isImportDeclaration(n) ? n.importClause?.namedBindings : n.exportClause;
+      const effectOnly = ts.isImportDeclaration(n) && !n.importClause; // `import 'pkg'` uses no name
       if (bindings && (ts.isNamedImports(bindings) || ts.isNamedExports(bindings))) for (const e of bindings.elements) add(pkg, (e.propertyName ?? e.name).text);
-      else add(pkg, '*');
+      else if (!effectOnly) add(pkg, '*');
     } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && (pkg = wanted(n.arguments[0]))) {
       let p: ts.Node = n.parent;
       if (ts.isAwaitExpression(p)) p = p.parent;
