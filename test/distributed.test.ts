@@ -156,7 +156,9 @@ describe('distributed training (separate processes, loopback TCP)', function () 
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.match(/joined/);
     const worlds = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-    expect(worlds.filter((c) => c[0] === 'train').at(-1)![11], 'finished on 4').to.equal('4');
+    // the joiner took shards: some step ran on 4 (on a loaded 2-core host a worker may yet be lost later, which
+    // the run survives; what must hold either way is the bitwise end state below)
+    expect(worlds.filter((c) => c[0] === 'train').map((c) => c[11]), 'a step on 4 workers').to.include('4');
     expectBitwiseEqual(await finalState(dir, 50), await finalState(dirs.single, 50), 'a worker joined mid-run');
     await waitFor('the workers to exit', () => workers.every((w) => w.exitCode !== null || w.signalCode !== null), 20_000);
   });
