@@ -106,13 +106,18 @@ export function packageOf(specifier: string): string | undefined {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-function tsFilesUnder(dir: string): string[] {
+/**
+ * Every .ts file under `dir`, in a stable order.
+ *
+ * @param skip directories by name not to enter (node_modules always)
+ */
+export function tsFilesUnder(dir: string, skip: ReadonlySet<string> = new Set()): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules') out.push(...tsFilesUnder(path));
+      if (entry.name !== 'node_modules' && !skip.has(entry.name)) out.push(...tsFilesUnder(path, skip));
     } else if (entry.name.endsWith('.ts')) out.push(path);
   }
   return out;

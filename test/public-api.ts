@@ -7,10 +7,10 @@
  *
  * Read with the TypeScript parser, like the import graph (test/import-graph.ts).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
-import { readProjects } from './import-graph.ts';
+import { readProjects, tsFilesUnder } from './import-graph.ts';
 
 /** One name an index.ts exports that nothing outside its library uses. */
 export interface UnusedExport {
@@ -30,17 +30,8 @@ interface Exported {
   readonly signature: string;
 }
 
-const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'fixtures']);
-
-function tsFiles(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.') || SKIP_DIRS.has(e.name)) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory()) tsFiles(path, out);
-    else if (/\.m?ts$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
+/** Directories whose files are no users of a library: build outputs, test fixtures (other workspaces), tooling. */
+const NOT_USERS = new Set(['dist', 'build', 'fixtures', '.git', '.nx']);
 
 const parsed = new Map<string, ts.SourceFile>();
 
@@ -141,12 +132,14 @@ export function unusedExports(workspace: string): UnusedExport[] {
   const libraries = readProjects(workspace).filter((p) => p.root.startsWith('libs/') && existsSync(join(workspace, p.root, 'src', 'index.ts')));
   // who imports what, by file: a library's own src does not count as its user
   const usedBy = new Map<string, Map<string, Set<string>>>();
-  for (const f of tsFiles(workspace)) {
+  for (const f of tsFilesUnder(workspace, NOT_USERS)) {
     const text = readFileSync(f, 'utf8');
     const packages = new Set(libraries.filter((p) => text.includes(p.name)).map((p) => p.name));
     if (packages.size === 0) continue;
     const found = new Map<string, Set<string>>();
-    namesImported(ts.createSourceFile(f, text, ts.ScriptTarget.Latest, true), packages, found);
+    const sf = ts.createSourceFile(f, text, ts.ScriptTarget.Latest, true);
+    parsed.set(f, sf); // an index or module read again below comes from here
+    namesImported(sf, packages, found);
     usedBy.set(f, found);
   }
   const out: UnusedExport[] = [];
