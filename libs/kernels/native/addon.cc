@@ -542,6 +542,43 @@ napi_value Draw(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * fill(kind, out, seed, stream, a, b, c, tier): draw() into the caller's array (kind 'uniform' or 'normal', out a
+ * Float32Array). For 'normal', returns the indices near a float32 rounding boundary (see fill_normal_ties) as a
+ * Uint32Array, or undefined when there are none.
+ */
+napi_value Fill(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value a[8];
+    args(env, info, 8, a);
+    const std::string kind = str(env, a[0], "kind");
+    if (kind != "uniform" && kind != "normal") rangeError("kind must be 'uniform' or 'normal'");
+    bool is;
+    size_t n;
+    napi_typedarray_type type;
+    check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
+    if (!is) typeError("out must be a Float32Array");
+    check(env, napi_get_typedarray_info(env, a[1], &type, &n, nullptr, nullptr, nullptr), "info");
+    float* out = typedArray<float>(env, a[1], napi_float32_array, n, "out");
+    const uint32_t seed = u32(env, a[2], "seed"), stream = u32(env, a[3], "stream");
+    const uint32_t c0 = u32(env, a[4], "a"), c1 = u32(env, a[5], "b"), c2 = u32(env, a[6], "c");
+    const KernelOps* ops = tierByName(env, a[7]);
+    napi_value undefined;
+    check(env, napi_get_undefined(env, &undefined), "undefined");
+    if (kind == "uniform") {
+      ops->fillUniform(out, n, seed, stream, c0, c1, c2);
+      return undefined;
+    }
+    std::vector<uint32_t> ties(n);
+    const size_t count = ops->fillNormalTies(out, n, seed, stream, c0, c1, c2, ties.data());
+    if (count == 0) return undefined;
+    uint32_t* list;
+    napi_value result = newTypedArray(env, napi_uint32_array, count, &list);
+    std::memcpy(list, ties.data(), count * sizeof(uint32_t));
+    return result;
+  });
+}
+
 napi_value Chain(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     ModelCall call;
@@ -1107,6 +1144,7 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"draw", nullptr, Draw, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"fill", nullptr, Fill, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"chain", nullptr, Chain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"blockGradients", nullptr, BlockGradients, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

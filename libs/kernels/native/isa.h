@@ -129,6 +129,9 @@ struct KernelOps {
   void (*fillBits)(uint32_t* out, size_t n, uint32_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c);
   void (*fillUniform)(float* out, size_t n, uint32_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c);
   void (*fillNormal)(float* out, size_t n, uint32_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c);
+  /** fillNormal, listing in `ties` (capacity n) the indices near a float32 rounding boundary; returns their count */
+  size_t (*fillNormalTies)(float* out, size_t n, uint32_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c,
+                           uint32_t* ties);
   /** Builds panels p0..p1 of every listed class panel and (if rawPanels) of the raw panels. */
   void (*buildPanels)(const CallCtx* c, const int* classes, int nclasses, float* rawPanels, int p0, int p1,
                       Scratch* s);

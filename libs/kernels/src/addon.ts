@@ -17,6 +17,12 @@ export interface NativeAddon {
    */
   draw(kind: 'bits', seed: number, stream: number, a: number, b: number, c: number, n: number, tier?: string): Uint32Array;
   draw(kind: 'uniform' | 'normal', seed: number, stream: number, a: number, b: number, c: number, n: number, tier?: string): Float32Array;
+  /**
+   * `draw` into `out`. For 'normal', the indices whose value lies near a float32 rounding boundary, where
+   * `@nbm/random`'s may differ by an ulp (undefined: none; about 1 value in 2^15 is listed).
+   */
+  fill(kind: 'uniform', out: Float32Array, seed: number, stream: number, a: number, b: number, c: number, tier?: string): undefined;
+  fill(kind: 'normal', out: Float32Array, seed: number, stream: number, a: number, b: number, c: number, tier?: string): Uint32Array | undefined;
   /** k-step Gibbs chains from y = μ(x), one per row of x. */
   chain(args: AddonChainArgs): AddonChainResult;
   /** CD-k gradient sums and statistics, one result per block. */

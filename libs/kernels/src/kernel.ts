@@ -92,6 +92,21 @@ export class NativeKernel {
     return this.addon.draw('normal', key.seed, key.stream, a, b, c, n, this.tier);
   }
 
+  /** `@nbm/random`'s fillUniform into `out`, bit for bit. */
+  fillUniform(out: Float32Array, key: RandomKey, a: number, b: number, c: number): void {
+    this.checkDraw(key, a, b, c, out.length);
+    this.addon.fill('uniform', out, key.seed, key.stream, a, b, c, this.tier);
+  }
+
+  /**
+   * Standard normals into `out`: `@nbm/random`'s fillNormal's bits except possibly at the returned indices,
+   * where the value lies within 2^-40 of its magnitude of a float32 rounding boundary (undefined: none).
+   */
+  fillNormal(out: Float32Array, key: RandomKey, a: number, b: number, c: number): Uint32Array | undefined {
+    this.checkDraw(key, a, b, c, out.length);
+    return this.addon.fill('normal', out, key.seed, key.stream, a, b, c, this.tier);
+  }
+
   /**
    * k-step Gibbs chains from y = μ(x), one per row: x (m, nx), index (m,) the global example index keying each
    * chain's draws at counter (key.step, index, Gibbs step, ·). Returns ỹ (m, ny), with `trace` every step's

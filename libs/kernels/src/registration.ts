@@ -1,4 +1,5 @@
 import { registerEngine, type EngineEntry } from '@nbm/model';
+import { registerFillAccelerator } from '@nbm/random';
 import { loadNativeKernel } from './load.ts';
 
 /** The native CPU kernel in the engine registry: above the tfjs path wherever the addon loads. */
@@ -13,3 +14,14 @@ export const NATIVE_ENGINE: EngineEntry = {
   },
 };
 registerEngine(NATIVE_ENGINE);
+
+// @nbm/random's long fills (the data transform's noise, 784 values a row) through the kernel: the same bits
+registerFillAccelerator(() => {
+  const s = loadNativeKernel();
+  if (!s.ok) return undefined;
+  const kernel = s.kernel;
+  return {
+    uniform: (out, key, a, b, c) => kernel.fillUniform(out, key, a, b, c),
+    normal: (out, key, a, b, c) => kernel.fillNormal(out, key, a, b, c),
+  };
+});

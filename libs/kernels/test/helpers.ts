@@ -1,5 +1,6 @@
 /** Shared test fixtures: the kernel (or a skip), deterministic data, and comparisons with stated tolerances. */
 import { initParameters, type ExampleBlock, type ModelConfig, type Parameters } from '@nbm/model';
+import { registerFillAccelerator } from '@nbm/random';
 import { loadNativeKernel, type NativeKernel } from '../src/index.ts';
 
 /**
@@ -12,6 +13,19 @@ export function kernelOrSkip(ctx: Mocha.Context): NativeKernel {
   if (process.env.NBM_REQUIRE_NATIVE === '1') throw new Error(`native kernel required but unavailable: ${s.reason}`);
   console.log(`      (skipped: native kernel unavailable: ${s.reason})`);
   ctx.skip();
+}
+
+/**
+ * Runs f with @nbm/random's fills in JavaScript only (importing this library registers the kernel as their
+ * accelerator): the reference the kernel's draws are compared with.
+ */
+export function javascriptFills<T>(f: () => T): T {
+  const previous = registerFillAccelerator(undefined);
+  try {
+    return f();
+  } finally {
+    registerFillAccelerator(previous);
+  }
 }
 
 /** A small deterministic generator (LCG) for test data; not for anything statistical. */

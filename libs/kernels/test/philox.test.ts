@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { fillBits, fillNormal, fillUniform, type RandomKey } from '@nbm/random';
-import { kernelOrSkip } from './helpers.ts';
+import { fillBits, fillNormal, fillUniform, openUnitFromBits, unitFromBits, type RandomKey } from '@nbm/random';
+import { javascriptFills, kernelOrSkip } from './helpers.ts';
 
 /** Distance in float32 ulps (same sign assumed; the test only compares close values). */
 function ulps(a: number, b: number): number {
@@ -38,7 +38,7 @@ describe('native Philox draws vs @nbm/random', () => {
                 expect(Array.from(kt.philoxBits(key, a, b, c, n)), `${tier} ${JSON.stringify(key)} ${a},${b},${c} n=${n}`).to.deep.equal(Array.from(ref));
               } else {
                 const ref = new Float32Array(n);
-                fillUniform(ref, key, a, b, c);
+                javascriptFills(() => fillUniform(ref, key, a, b, c));
                 expect(Array.from(kt.uniforms(key, a, b, c, n)), `${tier} n=${n}`).to.deep.equal(Array.from(ref));
               }
             }
@@ -59,7 +59,7 @@ describe('native Philox draws vs @nbm/random', () => {
         const key = { seed: 1 + a * 7919, stream: 7 };
         const n = a < 60 ? 3136 : 3 + a;
         const ref = new Float32Array(n);
-        fillNormal(ref, key, a, 1000 + a, a % 5);
+        javascriptFills(() => fillNormal(ref, key, a, 1000 + a, a % 5));
         const got = kt.normals(key, a, 1000 + a, a % 5, n);
         for (let i = 0; i < n; i++) {
           total++;
@@ -81,7 +81,7 @@ describe('native Philox draws vs @nbm/random', () => {
     let maxAbs = 0;
     for (let b = 0; b < 4000; b++) {
       const ref = new Float32Array(4);
-      fillNormal(ref, { seed: 9, stream: 3 }, 0, b, 0);
+      javascriptFills(() => fillNormal(ref, { seed: 9, stream: 3 }, 0, b, 0));
       const got = kernel.normals({ seed: 9, stream: 3 }, 0, b, 0, 4);
       for (let i = 0; i < 4; i++) {
         maxAbs = Math.max(maxAbs, Math.abs(ref[i]));
@@ -89,6 +89,55 @@ describe('native Philox draws vs @nbm/random', () => {
       }
     }
     expect(maxAbs).to.be.greaterThan(3.5);
+  });
+
+  it('fills through the kernel (as @nbm/random\'s accelerator) give the JavaScript\'s bits exactly', function () {
+    kernelOrSkip(this);
+    // 1M normals: about 20 of them lie near a float32 boundary, where the kernel's value is replaced by the
+    // JavaScript's (a 1-ulp difference there is expected about once in 10^8 values without it)
+    let values = 0;
+    for (let r = 0; r < 2000; r++) {
+      const n = LENGTHS[r % LENGTHS.length] < 64 ? 784 : LENGTHS[r % LENGTHS.length];
+      const key = { seed: (r * 2654435761) >>> 0, stream: 4 };
+      const [a, b, c] = [r, (r * 7919) >>> 0, r % 3 === 0 ? 0xffffffff : r % 32];
+      for (const fill of [fillNormal, fillUniform]) {
+        const want = new Float32Array(n);
+        javascriptFills(() => fill(want, key, a, b, c));
+        const got = new Float32Array(n);
+        fill(got, key, a, b, c);
+        expect(Array.from(got), `${fill.name} ${r}`).to.deep.equal(Array.from(want));
+      }
+      values += n;
+    }
+    expect(values).to.be.greaterThan(1_000_000);
+  });
+
+  it('lists every normal near a float32 rounding boundary, about 1 in 2^15.5 of them, on every tier', function () {
+    const kernel = kernelOrSkip(this);
+    // Box–Muller in float64 as @nbm/random computes it; a value within 2^-41 of its magnitude of a rounding
+    // boundary must be listed (the kernel lists those within 2^-40 of its own value, a few double ulps away).
+    // The listed fraction is 2^-16 · E[mantissa of |n|] ≈ 2.2e-5: about 35 of 1.57M (Poisson: 10 to 70 is ±4σ).
+    const n = 784;
+    const bits = new Uint32Array(n);
+    for (const tier of kernel.tiers) {
+      const kt = kernel.withTier(tier);
+      let listed = 0;
+      for (let r = 0; r < 2000; r++) {
+        const key = { seed: 11, stream: 4 };
+        const ties = new Set(kt.fillNormal(new Float32Array(n), key, r, 3 * r, 0) ?? []);
+        listed += ties.size;
+        fillBits(bits, key, r, 3 * r, 0);
+        for (let i = 0; i < n; i += 2) {
+          const rad = Math.sqrt(-2 * Math.log(openUnitFromBits(bits[i])));
+          const theta = 2 * Math.PI * unitFromBits(bits[i + 1]);
+          for (const [j, d] of [[i, rad * Math.cos(theta)], [i + 1, rad * Math.sin(theta)]]) {
+            const w = Math.abs(d) * 2 ** -41;
+            if (Math.fround(d - w) !== Math.fround(d + w)) expect(ties.has(j), `${tier}: value ${j} of row ${r}`).to.equal(true);
+          }
+        }
+      }
+      expect(listed, tier).to.be.within(10, 70);
+    }
   });
 
   it('rejects a counter that is not a u32', function () {

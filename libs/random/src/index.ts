@@ -5,3 +5,4 @@
  */
 export { philox4x32 } from './philox.ts';
 export { Stream, type ChainStreamIds, type RandomKey, assertSeed, fillBits, fillUniform, fillNormal, unitFromBits, openUnitFromBits, permutation } from './streams.ts';
+export { registerFillAccelerator, type FillAccelerator, type FillAcceleratorProvider } from './streams.ts';

@@ -85,14 +85,62 @@ export function openUnitFromBits(u: number): number {
 }
 
 /**
+ * A faster implementation of the fills, registered by a library that has one (@nbm/kernels registers the native
+ * kernel's). It gives the JavaScript's bits, except at the normals it lists as lying near a float32 rounding
+ * boundary (where a log, sin or cos a few double ulps from V8's may round the other way), which fillNormal then
+ * recomputes here. So whether one is registered never changes a draw.
+ */
+export interface FillAccelerator {
+  /** fillUniform's values into out */
+  uniform(out: Float32Array, key: RandomKey, a: number, b: number, c: number): void;
+  /** fillNormal's values into out except possibly at the returned indices (undefined: none) */
+  normal(out: Float32Array, key: RandomKey, a: number, b: number, c: number): Uint32Array | undefined;
+}
+
+/** Gives the accelerator, or undefined where it is unavailable; asked once, at the first long fill. */
+export type FillAcceleratorProvider = () => FillAccelerator | undefined;
+
+let provider: FillAcceleratorProvider | undefined;
+/** undefined: not asked yet; null: the provider has none */
+let accelerator: FillAccelerator | null | undefined;
+
+/** Registers the fills' accelerator (undefined: none, the JavaScript only). Returns the previous provider. */
+export function registerFillAccelerator(p: FillAcceleratorProvider | undefined): FillAcceleratorProvider | undefined {
+  const previous = provider;
+  provider = p;
+  accelerator = undefined;
+  return previous;
+}
+
+/** Below this length a call into an accelerator costs about what the JavaScript does. */
+const ACCELERATE_FROM = 64;
+
+const isU32 = (v: number) => v >>> 0 === v;
+
+/** The accelerator for a fill of `n` values at these counters, or null for the JavaScript. */
+function acceleratorFor(n: number, key: RandomKey, a: number, b: number, c: number): FillAccelerator | null {
+  if (n < ACCELERATE_FROM || !provider) return null;
+  if (!isU32(key.seed) || !isU32(key.stream) || !isU32(a) || !isU32(b) || !isU32(c)) return null;
+  if (accelerator === undefined) accelerator = provider() ?? null;
+  return accelerator;
+}
+
+/**
  * Fills `out` with uniforms in [0, 1) for counter (a, b, c, ·).
  * out: (n,) — element i comes from lane i % 4 of block i / 4.
  */
 export function fillUniform(out: Float32Array, key: RandomKey, a: number, b: number, c: number): void {
+  const fast = acceleratorFor(out.length, key, a, b, c);
+  if (fast) return fast.uniform(out, key, a, b, c);
   const bits = new Uint32Array(out.length);
   fillBits(bits, key, a, b, c);
   for (let i = 0; i < out.length; i++) out[i] = unitFromBits(bits[i]);
 }
+
+/** Box–Muller's radius √(−2 ln u), u ∈ (0, 1] from an even lane's bits. */
+const radius = (even: number) => Math.sqrt(-2 * Math.log(openUnitFromBits(even)));
+/** Box–Muller's angle 2π·v, v ∈ [0, 1) from an odd lane's bits. */
+const angle = (odd: number) => TWO_PI * unitFromBits(odd);
 
 /**
  * Fills `out` with standard normals for counter (a, b, c, ·) by Box–Muller on lane pairs (0,1) and (2,3):
@@ -100,16 +148,32 @@ export function fillUniform(out: Float32Array, key: RandomKey, a: number, b: num
  * Computed in float64, rounded once to float32.
  */
 export function fillNormal(out: Float32Array, key: RandomKey, a: number, b: number, c: number): void {
+  const fast = acceleratorFor(out.length, key, a, b, c);
+  if (fast) {
+    const ties = fast.normal(out, key, a, b, c);
+    if (ties) for (const i of ties) out[i] = normalAt(key, a, b, c, i);
+    return;
+  }
   const n = out.length;
   const padded = (n + 3) & ~3;
   const bits = new Uint32Array(padded);
   fillBits(bits, key, a, b, c);
   for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(openUnitFromBits(bits[i])));
-    const theta = TWO_PI * unitFromBits(bits[i + 1]);
+    const r = radius(bits[i]);
+    const theta = angle(bits[i + 1]);
     out[i] = r * Math.cos(theta);
     if (i + 1 < n) out[i + 1] = r * Math.sin(theta);
   }
+}
+
+/** Element i of fillNormal's vector at counter (a, b, c, ·), alone. */
+function normalAt(key: RandomKey, a: number, b: number, c: number, i: number): number {
+  const block = new Uint32Array(4);
+  philox4x32(a, b, c, i >>> 2, key.seed, key.stream, block, 0);
+  const pair = i & 2;
+  const r = radius(block[pair]);
+  const theta = angle(block[pair + 1]);
+  return Math.fround(i & 1 ? r * Math.sin(theta) : r * Math.cos(theta));
 }
 
 /**

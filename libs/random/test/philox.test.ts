@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { philox4x32, fillNormal, fillUniform, permutation, Stream } from '../src/index.ts';
+import { philox4x32, fillNormal, fillUniform, permutation, registerFillAccelerator, Stream, type FillAccelerator, type FillAcceleratorProvider } from '../src/index.ts';
 
 const hex = (a: Uint32Array) => Array.from(a, (v) => v.toString(16).padStart(8, '0')).join(' ');
 
@@ -75,5 +75,68 @@ describe('keyed streams', () => {
     // chi-square with 3 dof; 16.27 is the 0.999 quantile
     const chi2 = counts.reduce((acc, c) => acc + (c - 1000) ** 2 / 1000, 0);
     expect(chi2).to.be.below(16.27);
+  });
+});
+
+describe('fill accelerators', () => {
+  const key = { seed: 5, stream: Stream.dataTrain };
+  /** Runs f with `p` registered (undefined: none), then puts back what was registered before. */
+  function withProvider<T>(p: FillAcceleratorProvider | undefined, f: () => T): T {
+    const previous = registerFillAccelerator(p);
+    try {
+      return f();
+    } finally {
+      registerFillAccelerator(previous);
+    }
+  }
+  const reference = (n: number, fill: typeof fillNormal, a = 1, b = 2, c = 3) =>
+    withProvider(undefined, () => {
+      const out = new Float32Array(n);
+      fill(out, key, a, b, c);
+      return Array.from(out);
+    });
+
+  it('recomputes in JavaScript the normals an accelerator lists, and only asks it for long fills at u32 counters', () => {
+    const calls: string[] = [];
+    const listed = Uint32Array.of(0, 5, 64, 99);
+    // a stand-in for a kernel: right everywhere but at the indices it lists, which it leaves wrong
+    const sloppy: FillAccelerator = {
+      uniform(out, k, a, b, c) {
+        calls.push('uniform');
+        withProvider(undefined, () => fillUniform(out, k, a, b, c));
+      },
+      normal(out, k, a, b, c) {
+        calls.push('normal');
+        withProvider(undefined, () => fillNormal(out, k, a, b, c));
+        for (const i of listed) out[i] = NaN;
+        return listed;
+      },
+    };
+    const want = reference(100, fillNormal);
+    withProvider(() => sloppy, () => {
+      const got = new Float32Array(100);
+      fillNormal(got, key, 1, 2, 3);
+      expect(Array.from(got)).to.deep.equal(want);
+      const u = new Float32Array(100);
+      fillUniform(u, key, 1, 2, 3);
+      expect(Array.from(u)).to.deep.equal(reference(100, fillUniform));
+      expect(calls).to.deep.equal(['normal', 'uniform']);
+      fillNormal(new Float32Array(63), key, 1, 2, 3); // short: the JavaScript
+      fillNormal(new Float32Array(100), key, 2 ** 32, 2, 3); // not a u32 counter: the JavaScript's own rules
+      expect(calls).to.have.length(2);
+    });
+  });
+
+  it('asks the provider once, and uses the JavaScript when it has no accelerator', () => {
+    let asked = 0;
+    const want = reference(200, fillNormal);
+    withProvider(() => (asked++, undefined), () => {
+      for (let i = 0; i < 3; i++) {
+        const got = new Float32Array(200);
+        fillNormal(got, key, 1, 2, 3);
+        expect(Array.from(got)).to.deep.equal(want);
+      }
+    });
+    expect(asked).to.equal(1);
   });
 });
