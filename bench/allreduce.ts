@@ -7,7 +7,8 @@
  * Prints, per N and mode, the median and 90th-percentile time of one all-reduce (the slowest rank's
  * time per iteration) and the bus bandwidth 2(N − 1)/N · S / t, S the buffer's bytes. The `exact`
  * rows time the whole path a trainer runs: local max |g|, the all-gather of the step's small vectors (bounds,
- * flag, statistics), toFixed, the float64 all-reduce, fromFixed. The `small` rows compare that all-gather with the
+ * flag, statistics), toFixed, the float64 reduce-scatter, each rank's segment to the float32 mean, the float32
+ * all-gather (`Ring.allReduceFixedTo`). The `small` rows compare that all-gather with the
  * two all-reduces (MAX, SUM) it replaced. The baseline, in the same run and processes: `raw zmq`, each rank pushing
  * the bytes a ring all-reduce of S moves per rank (2(N − 1)/N · S, in the same chunks) to its right neighbour
  * over a bare ZeroMQ PUSH/PULL pair while pulling as many from its left: the wire, with no ring protocol and no
@@ -31,15 +32,18 @@ interface Options {
   chunkKiB: number;
 }
 
-type Mode = 'f32 fast' | 'f64 ring' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'small: 2 all-reduces' | 'small: 1 all-gather';
-const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'f32 fast', 'f64 ring', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
-/** bytes per value each mode moves (0: the step's small vectors, not the gradient) */
-const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'f32 fast': 4, 'f64 ring': 8, exact: 8, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
+type Mode = 'f32 fast' | 'f64 ring' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'raw zmq 6 B' | 'small: 2 all-reduces' | 'small: 1 all-gather';
+const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'raw zmq 6 B', 'f32 fast', 'f64 ring', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
+/**
+ * bytes per value each mode moves in each half of a ring all-reduce (0: the step's small vectors, not the
+ * gradient): exact carries float64 in the reduce-scatter and float32 means in the all-gather, 6 on average
+ */
+const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'raw zmq 6 B': 6, 'f32 fast': 4, 'f64 ring': 8, exact: 6, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
 /** the step's small vectors: the bounds of the 10 tensors and the non-finite flag (MAX), the 11 block statistics (SUM) */
 const BOUNDS = 11;
 const STATS = 11;
 /** the raw baseline a ring mode is compared with: the same bytes on the bare wire */
-const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', exact: 'raw zmq f64' };
+const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', exact: 'raw zmq 6 B' };
 const WARMUP = 3;
 
 function parseArgs(argv: string[]): Options & { child?: { rank: number; world: number } } {
@@ -93,7 +97,7 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
   // the trainer's conversions to and from fixed point: the native kernel's on one thread (a worker of
   // `--workers N --threads 1`), else JavaScript's (the same bits)
   const native = loadNativeKernel();
-  const ops = native.ok ? nativeOps(native.kernel, 1) : jsOps;
+  const ops = native.ok ? nativeOps(native.kernel, 1, { reuseOutputs: true }) : jsOps;
   const layout = gradientLayout({ values: [{ length: n }] });
   const grad = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.001 + rank) * 1e-3);
   // this rank's gradient as the one block of its shard
@@ -108,7 +112,7 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
       f32.set(grad);
       toFixed(grad, 30, f64, false);
       const t0 = performance.now();
-      if (mode === 'raw zmq f32' || mode === 'raw zmq f64') {
+      if (mode.startsWith('raw zmq')) {
         await raw(n * WIDTH[mode]);
       } else if (mode === 'small: 2 all-reduces') {
         // how a step combined them before: a MAX all-reduce, then a SUM all-reduce
@@ -129,9 +133,10 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
         let bound = 0;
         for (let o = 0; o < all.length; o += small.length) bound = Math.max(bound, all[o]);
         const e = Int32Array.of(chooseExponent(bound, world));
+        // each rank converts the segment it reduced to the float32 mean; the means are gathered
         const fixed = ops.fixedSum(shard, e, layout);
-        await ring.allReduce(fixed, 'sum', { tag: tag(), exact: true });
-        ops.meanFromFixed(fixed, e, layout, 1);
+        const mean = ops.meanOutput(layout);
+        await ring.allReduceFixedTo(fixed, mean, (start, end) => void ops.meanFromFixedRange(fixed, e, layout, 1, start, end, mean), { tag: tag() });
       }
       if (it >= WARMUP) times[mode].push(performance.now() - t0);
     }
@@ -217,9 +222,9 @@ async function parent(opts: Options): Promise<void> {
     console.log(`| ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`);
     if (i === 0) console.log(`|${widths.map((w, c) => (c < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   }
-  console.log(`exact = max|g| + the small all-gather + toFixed + f64 all-reduce + fromFixed (the trainer's, with the ${opsUsed} arithmetic, 1 thread); bus GB/s uses the f64 bytes for f64 rows;`);
+  console.log(`exact = max|g| + the small all-gather + toFixed + reduce-scatter in f64 + each rank's segment to the f32 mean + all-gather in f32 (the trainer's, with the ${opsUsed} arithmetic, 1 thread);`);
   console.log(`machine load average at end: ${loadavg()[0].toFixed(2)}`);
-  console.log("'of raw wire' = the ring's bus bandwidth over that of raw zmq for the same bytes (f32 rows: raw zmq f32; f64 and exact: raw zmq f64).");
+  console.log("'of raw wire' = the ring's bus bandwidth over that of raw zmq for the same bytes (f32: raw zmq f32; f64: raw zmq f64; exact, 8 + 4 bytes a value: raw zmq 6 B).");
 }
 
 const opts = parseArgs(process.argv.slice(2));

@@ -6,12 +6,8 @@
  * the baseline is `nbm train --threads T` in this process (no workers), run first in the same benchmark: e.g.
  * `--workers 2 --threads 1 --one-process-threads 2` asks whether two one-thread workers beat one two-thread process.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-const NBM = join(import.meta.dirname, '..', 'apps', 'cli', 'bin', 'nbm.js');
+import { loadavg } from 'node:os';
+import { measureTrain } from './lib/train-run.ts';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,27 +21,10 @@ const workerCounts = option('workers', '1,2,3,4').split(',').map(Number);
 const oneProcessThreads = option('one-process-threads', '');
 const steps = Number(option('steps', '8'));
 const passThrough = process.argv.slice(2);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(`load average at start: ${loadavg()[0].toFixed(2)}`);
 console.log(`scaling benchmark: ${steps} steps per run, paper configuration unless overridden (${passThrough.join(' ') || 'defaults'})`);
 console.log(`${'reduce'.padEnd(7)} ${'workers'.padEnd(16)} step ms  compute ms  all-reduce ms  samples/s  speed-up`);
-/** One `nbm train` run: its median step time, compute and all-reduce times, samples/s; or why it failed. */
-function measure(flags: string[]): { stepMs: number; computeMs: number; reduceMs: number; sps: number } | string {
-  const dir = mkdtempSync(join(tmpdir(), 'nbm-scaling-'));
-  try {
-    const r = spawnSync(process.execPath, [NBM, 'train', ...flags, '--max-steps', String(steps), '--log-every', '1', '--no-pictures', '--quiet', '--out', join(dir, 'run')], { encoding: 'utf8' });
-    if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').at(-1)}`;
-    const lines = readFileSync(join(dir, 'run', 'metrics.csv'), 'utf8').trim().split('\n');
-    const head = lines[0].split(',');
-    const rows = lines.slice(2).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], Number(v)]))).filter((row) => row.samples_per_s > 0);
-    const sps = median(rows.map((row) => row.samples_per_s));
-    return { stepMs: (1000 * rows[0].examples) / sps, computeMs: median(rows.map((row) => row.compute_ms)), reduceMs: median(rows.map((row) => row.reduce_ms)), sps };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 for (const reduce of ['exact', 'fast']) {
   let base = 0;
   const configs: Array<[label: string, flags: string[]]> = [
@@ -54,7 +33,7 @@ for (const reduce of ['exact', 'fast']) {
   ];
   for (const [label, flags] of configs) {
     // a later --threads (the one-process baseline's) overrides the pass-through one
-    const m = measure([...passThrough, ...flags, '--reduce', reduce]);
+    const m = measureTrain([...passThrough, ...flags, '--reduce', reduce], steps);
     if (typeof m === 'string') {
       console.log(`${reduce.padEnd(7)} ${label.padEnd(16)} ${m}`);
       continue;

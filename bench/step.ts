@@ -7,6 +7,11 @@
  *
  *   node --import tsx bench/step.ts [--steps 15] [--threads N] [--blocks 8] [--no-torch] [--no-tfjs]
  *                                   [--webgpu] [--no-webgpu] [--device N] [--torch-json FILE]
+ *                                   [--train-steps 40] [--no-train]
+ *
+ * The "nbm train end to end" row is a real `nbm train` run (paper defaults, exact reduce, native engine):
+ * its median wall time per step from metrics.csv, so it includes what the kernel rows leave out (reading and
+ * transforming the minibatch, metrics, the trainer's own bookkeeping).
  *
  * --torch-json FILE takes the PyTorch baseline from a bench/torch_step.py result (e.g. its --device cuda run on a
  * GPU host, see bench/gpu-host/) instead of running PyTorch on this machine's CPU.
@@ -24,6 +29,7 @@ import { loadNativeKernel, type NativeKernel } from '@nbm/kernels';
 import { jsOps, nativeOps } from '@nbm/train';
 import { WEBGPU_ENGINE } from '@nbm/webgpu';
 import { benchWebgpu, type WebgpuStepResult } from './lib/webgpu-step.ts';
+import { measureTrain } from './lib/train-run.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -34,6 +40,7 @@ const option = (name: string, dflt: number) => {
 const STEPS = option('steps', 15);
 const THREADS = option('threads', availableParallelism());
 const NBLOCKS = option('blocks', 8);
+const TRAIN_STEPS = option('train-steps', 40);
 const B = 128;
 const K = 32;
 const config: ModelConfig = { nx: 10, ny: 784, nh: 64, width: 32, visible: 'gaussian' };
@@ -96,6 +103,8 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
   const phases: Phases[] = [];
   const profile = new Float64Array(8);
   const noise = new Float32Array(config.ny);
+  const sumOut = new Float64Array(layout.total);
+  const meanOut = new Float32Array(layout.total);
   for (let step = 0; step < STEPS + 2; step++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -114,10 +123,10 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     const result = kernel.blockGradients(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile, out });
     const t2 = performance.now();
     // the trainer's exact reduce (hostShard): exponents from the maxima the kernel wrote with the blocks, the
-    // fixed-point sum with the kernel, then AdamW
+    // fixed-point sum with the kernel into arrays kept from step to step, then AdamW
     const exponents = fixedExponents(carriedMaxAbs(result, layout)!, nblocks);
-    const sum = kernel.fixedSum(result, exponents, sizes, { threads: THREADS });
-    const mean = kernel.meanFromFixed(sum, exponents, sizes, B, { threads: THREADS });
+    const sum = kernel.fixedSum(result, exponents, sizes, { threads: THREADS, out: sumOut });
+    const mean = kernel.meanFromFixed(sum, exponents, sizes, B, { threads: THREADS, out: meanOut });
     kernel.adamwStep(params, mean, state, adamw, { threads: THREADS });
     const t3 = performance.now();
     if (step < 2) continue;
@@ -272,6 +281,7 @@ async function main(): Promise<void> {
   } else {
     console.log(`native kernel: skipped (${status.reason})`);
   }
+  const train = flag('no-train') ? 'skipped: --no-train' : status.ok ? measureTrain(['--engine', 'native', '--threads', String(THREADS), '--reduce', 'exact'], TRAIN_STEPS) : 'skipped: no native kernel';
   const webgpu = await runWebgpu(batch, status.ok ? nativeOps(status.kernel, THREADS) : jsOps);
   const torchRuns = flag('no-torch') ? 'skipped: --no-torch' : benchTorch();
   const torch = typeof torchRuns === 'string' ? torchRuns : torchRuns.best;
@@ -289,6 +299,8 @@ async function main(): Promise<void> {
       rows.push([`${kt}: gradient only, 1 block of ${B}`, ms(native1.gradient), ratio(native1.gradient)]);
     }
   }
+  const trainLabel = `nbm train end to end: native, ${THREADS} thread${THREADS > 1 ? 's' : ''}, exact, ${TRAIN_STEPS} steps`;
+  rows.push(typeof train === 'string' ? [trainLabel, train, '-'] : [trainLabel, ms(train.stepMs), ratio(train.stepMs)]);
   if (typeof webgpu === 'string') rows.push(['WebGPU engine', webgpu, '-']);
   else rows.push([`WebGPU on ${webgpu.adapter}${webgpu.software ? ' (software)' : ''}: whole step, ${NBLOCKS} blocks`, ms(webgpu.step), ratio(webgpu.step)]);
   rows.push(['tfjs engine, wasm backend: gradient only, 1 block', typeof tfjs === 'number' ? ms(tfjs) : tfjs, typeof tfjs === 'number' ? ratio(tfjs) : '-']);

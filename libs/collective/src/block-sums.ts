@@ -8,7 +8,7 @@
  * reduction in distributed runs) and the number of blocks.
  * `fast` sums float32 in block order (and, distributed, in ring order).
  */
-import { chooseExponent, fromFixed, toFixed } from './fixed-point.ts';
+import { chooseExponent, fromFixed, fromFixedMarked, toFixed } from './fixed-point.ts';
 
 /** A block's gradient sums, one array per parameter tensor (@nbm/model's BlockGradient has this shape). */
 export interface BlockSums {
@@ -84,6 +84,28 @@ export function meanFromFixed(sum: Float64Array, exponents: Int32Array, layout: 
     fromFixed(sum.subarray(layout.offsets[t], layout.offsets[t] + n), exponents[t], 1 / examples, out);
     return out;
   });
+}
+
+/** The parts of the tensors that elements [start, end) of the flat vector cover: tensor t, flat [start, end). */
+export function tensorPieces(layout: GradientLayout, start: number, end: number): { t: number; start: number; end: number }[] {
+  const pieces: { t: number; start: number; end: number }[] = [];
+  layout.sizes.forEach((n, t) => {
+    const s = Math.max(start, layout.offsets[t]);
+    const e = Math.min(end, layout.offsets[t] + n);
+    if (s < e) pieces.push({ t, start: s, end: e });
+  });
+  return pieces;
+}
+
+/**
+ * Elements [start, end) of the flat mean gradient from the fixed-point sum, into `out` (flat, (total,)): the
+ * values of {@link meanFromFixed}, but an element the reduction marked NaN comes out NaN (see fromFixedMarked).
+ * Returns true when none was marked.
+ */
+export function meanFromFixedRange(sum: Float64Array, exponents: Int32Array, layout: GradientLayout, examples: number, start: number, end: number, out: Float32Array): boolean {
+  let ok = true;
+  for (const p of tensorPieces(layout, start, end)) ok = fromFixedMarked(sum.subarray(p.start, p.end), exponents[p.t], 1 / examples, out.subarray(p.start, p.end)) && ok;
+  return ok;
 }
 
 /** `fast` mode: float32 sum of this process's blocks, in block order, into one flat vector. */

@@ -154,3 +154,25 @@ export function fromFixed(sum: Float64Array, e: number, scale: number, dst: Floa
     dst[i] = s * inv * scale;
   }
 }
+
+/**
+ * {@link fromFixed} for one rank's share of a collective (`Ring.allReduceFixedTo`): the same values, but an
+ * element the reduction marked NaN (or one beyond ±(2^53 − 1)) becomes NaN in `dst` instead of throwing, so that
+ * the mark travels on to every rank. Returns true when no element was marked.
+ */
+export function fromFixedMarked(sum: Float64Array, e: number, scale: number, dst: Float32Array | Float64Array): boolean {
+  checkExponent(e);
+  if (sum.length !== dst.length) throw new RangeError(`fromFixedMarked: sum has ${sum.length} elements, dst ${dst.length}`);
+  if (!Number.isFinite(scale)) throw new RangeError(`fromFixedMarked: scale must be finite, got ${scale}`);
+  const inv = pow2(-e);
+  let ok = true;
+  for (let i = 0; i < sum.length; i++) {
+    const s = sum[i];
+    if (Math.abs(s) <= FIXED_MAX) dst[i] = s * inv * scale;
+    else {
+      dst[i] = NaN;
+      ok = false;
+    }
+  }
+  return ok;
+}

@@ -14,5 +14,5 @@ export {
   CollectiveUsageError,
 } from './errors.ts';
 export { FixedPointOverflowError, NonFiniteError, chooseExponent, maxAbs, toFixed } from './fixed-point.ts';
-export { gradientLayout, blockMaxAbs, carriedMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFloat, type GradientLayout, type BlockSums } from './block-sums.ts';
+export { gradientLayout, blockMaxAbs, carriedMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFixedRange, meanFromFloat, tensorPieces, type GradientLayout, type BlockSums } from './block-sums.ts';
 export type { ReduceOp } from './reduce.ts';

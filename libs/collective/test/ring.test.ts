@@ -6,6 +6,9 @@ import { chunkRanges, segmentRange } from '../src/partition.ts';
 import { finishRing, killAll, startRing, type RankEvent } from './helpers/ring-processes.ts';
 
 /** Checks every rank's cases passed and that all ranks report the same case list and result hashes. */
+/** How many cases the 'correctness' scenario reports (fixtures/ring-rank.ts): 9 per length and 3 more. */
+const correctnessCases = (lengths: number) => lengths * 9 + 3;
+
 function expectAgreement(perRank: RankEvent[][], expectedCases: number): void {
   const [first] = perRank;
   expect(first, 'cases reported by rank 0').to.have.length(expectedCases);
@@ -209,11 +212,11 @@ describe('ring: separate processes over loopback TCP', function () {
 
   for (const world of [1, 2, 3, 4, 5]) {
     const lengths = [...new Set([0, 1, world - 1, 7, 1000, 604_384])];
-    it(`all-reduces (sum, max, fast, exact), broadcasts, all-gathers and reduces scalars correctly and identically on ${world} rank(s), lengths ${lengths.join(', ')}`, async () => {
+    it(`all-reduces (sum, max, fast, exact, exact to float32), broadcasts, all-gathers and reduces scalars correctly and identically on ${world} rank(s), lengths ${lengths.join(', ')}`, async () => {
       // small chunks for the big buffer so the pipeline really interleaves many chunks per hop
       const ranks = await startRing(world, () => ({ scenario: 'correctness', lengths, chunkBytes: 64 * 1024, timeoutMs: 30_000 }));
       const perRank = await finishRing(ranks, 50_000);
-      expectAgreement(perRank, lengths.length * 8 + 2);
+      expectAgreement(perRank, correctnessCases(lengths.length));
     });
   }
 
@@ -252,7 +255,7 @@ describe('ring: separate processes over loopback TCP', function () {
     const client = curveKeyPair();
     const good = { publicKey: server.publicKey, secretKey: server.secretKey, serverKey: server.publicKey };
     const okRanks = await startRing(3, () => ({ scenario: 'correctness', lengths: [1000], curve: good }));
-    expectAgreement(await finishRing(okRanks, 30_000), 1 * 8 + 2);
+    expectAgreement(await finishRing(okRanks, 30_000), correctnessCases(1));
 
     // rank 0 trusts the wrong server key: the handshake with rank 1 fails, so the ring starves
     const wrong = { publicKey: client.publicKey, secretKey: client.secretKey, serverKey: client.publicKey };

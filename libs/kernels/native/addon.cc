@@ -106,7 +106,10 @@ template <typename T>
 T* typedArray(napi_env env, napi_value v, napi_typedarray_type want, size_t length, const std::string& name) {
   bool is;
   check(env, napi_is_typedarray(env, v, &is), "is_typedarray");
-  const char* wantName = want == napi_float32_array ? "Float32Array" : "Uint32Array";
+  const char* wantName = want == napi_float32_array   ? "Float32Array"
+                         : want == napi_float64_array ? "Float64Array"
+                         : want == napi_int32_array   ? "Int32Array"
+                                                      : "Uint32Array";
   if (!is) typeError(name + " must be a " + wantName);
   napi_typedarray_type type;
   size_t len;
@@ -126,6 +129,14 @@ napi_value newTypedArray(napi_env env, napi_typedarray_type type, size_t n, T** 
   check(env, napi_create_typedarray(env, type, n, buf, 0, &arr), "create_typedarray");
   *data = static_cast<T*>(raw);
   return arr;
+}
+
+/** `v` as the result array of n elements when the caller passed one (written in place), else a new one. */
+template <typename T>
+napi_value outputArray(napi_env env, napi_value v, napi_typedarray_type type, size_t n, const char* name, T** data) {
+  if (typeOf(env, v) == napi_undefined) return newTypedArray(env, type, n, data);
+  *data = typedArray<T>(env, v, type, n, name);
+  return v;
 }
 
 napi_value num(napi_env env, double d) {
@@ -991,15 +1002,18 @@ std::vector<std::array<size_t, 3>> chunks(const std::vector<size_t>& sizes) {
 
 /**
  * reduce(kind, ..., threads, tier): 'maxAbs' (blocks) → Float64Array(tensors);
- * 'fixedSum' (blocks, exponents: Int32Array) → Float64Array(total);
+ * 'fixedSum' (blocks, exponents: Int32Array, threads, tier, out?) → Float64Array(total);
  * 'floatSum' (blocks) → Float32Array(total);
- * 'fromFixed' (sum: Float64Array, exponents, sizes: Float64Array, scale) → Float32Array(total);
+ * 'fromFixed' (sum: Float64Array, exponents, sizes: Float64Array, scale, threads, tier, out?, marked?) →
+ *   Float32Array(total); with `marked`, an element that is NaN or beyond ±(2^53 − 1) is written NaN instead of
+ *   raising, and the result is a boolean: true when there was none;
  * 'fromFloat' (sum: Float32Array, examples) → Float32Array(total).
+ * With `out` the result is written into it (every element) and returned: no allocation, no first touch.
  */
 napi_value Reduce(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    napi_value a[8];
-    args(env, info, 8, a);
+    napi_value a[9];
+    args(env, info, 9, a);
     const std::string kind = str(env, a[0], "kind");
     Instance* inst = instance(env);
     // the tier is the argument after the kind's own (7 at most)
@@ -1050,7 +1064,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
       std::vector<size_t> off(nt, 0);
       for (size_t t = 1; t < nt; t++) off[t] = off[t - 1] + sizes[t - 1];
       float* out;
-      napi_value result = newTypedArray(env, napi_float32_array, total, &out);
+      napi_value result = outputArray(env, a[7], napi_float32_array, total, "out", &out);
       auto items = chunks(sizes);
       std::vector<size_t> bad(items.size(), SIZE_MAX);
       parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
@@ -1058,6 +1072,16 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
         const size_t b = ops->redFromFixed(sum + off[t] + i0, n, std::ldexp(1.0, -ex[t]), scale, out + off[t] + i0);
         if (b < n) bad[it] = off[t] + i0 + b;
       });
+      if (typeOf(env, a[8]) != napi_undefined && boolean(env, a[8], "marked")) {
+        bool clean = true;
+        for (size_t b : bad) clean &= b == SIZE_MAX;
+        if (!clean)  // rare (an overflow): one more pass marks every such element
+          for (size_t i = 0; i < total; i++)
+            if (!(std::fabs(sum[i]) <= 9007199254740991.0)) out[i] = NAN;
+        napi_value r;
+        check(env, napi_get_boolean(env, clean, &r), "bool");
+        return r;
+      }
       for (size_t b : bad)
         if (b != SIZE_MAX) rangeError("fixed-point overflow at element " + std::to_string(b) + " of the sum");
       return result;
@@ -1109,7 +1133,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
         if (ex[t] < -1000 || ex[t] > 1000) rangeError("fixed-point exponent must be an integer in [-1000, 1000], got " + std::to_string(ex[t]));
       const int threads = positiveInt(env, a[3], "threads", 1024);
       double* out;
-      napi_value result = newTypedArray(env, napi_float64_array, total, &out);
+      napi_value result = outputArray(env, a[5], napi_float64_array, total, "out", &out);
       std::vector<size_t> bad(items.size(), SIZE_MAX);
       std::vector<char> badNonFinite(items.size(), 0);
       parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {

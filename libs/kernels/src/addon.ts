@@ -32,11 +32,15 @@ export interface NativeAddon {
    * √(1−β2^t), 1 − lr·decay] as float32.
    */
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, k: Float32Array, threads: number, tier?: string): void;
-  /** Block reductions (NativeKernel.blockMaxAbs, fixedSum, meanFromFixed, floatSum, meanFromFloat). */
+  /**
+   * Block reductions (NativeKernel.blockMaxAbs, fixedSum, meanFromFixed, floatSum, meanFromFloat); `out`, where
+   * taken, is written in place and returned.
+   */
   reduce(kind: 'maxAbs', blocks: readonly { grads: Float32Array[] }[], threads: number, tier?: string): Float64Array;
-  reduce(kind: 'fixedSum', blocks: readonly { grads: Float32Array[] }[], exponents: Int32Array, threads: number, tier?: string): Float64Array;
+  reduce(kind: 'fixedSum', blocks: readonly { grads: Float32Array[] }[], exponents: Int32Array, threads: number, tier?: string, out?: Float64Array): Float64Array;
   reduce(kind: 'floatSum', blocks: readonly { grads: Float32Array[] }[], threads: number, tier?: string): Float32Array;
-  reduce(kind: 'fromFixed', sum: Float64Array, exponents: Int32Array, sizes: Float64Array, scale: number, threads: number, tier?: string): Float32Array;
+  reduce(kind: 'fromFixed', sum: Float64Array, exponents: Int32Array, sizes: Float64Array, scale: number, threads: number, tier?: string, out?: Float32Array): Float32Array;
+  reduce(kind: 'fromFixed', sum: Float64Array, exponents: Int32Array, sizes: Float64Array, scale: number, threads: number, tier: string, out: Float32Array, marked: true): boolean;
   reduce(kind: 'fromFloat', sum: Float32Array, examples: number, threads: number, tier?: string): Float32Array;
 }
 

@@ -45,6 +45,28 @@ describe("native block reductions equal @nbm/collective's JavaScript ones bit fo
     }
   });
 
+  it('fixedSum and meanFromFixed write into a given output array, every element, and refuse one of another shape', function () {
+    const kernel = kernelOrSkip(this);
+    const bs = blocks(sizes, 3, 5);
+    const layout = layoutOf(sizes);
+    const exps = Int32Array.from(blockMaxAbs(bs, layout), (m) => chooseExponent(m, 3));
+    const want = fixedSum(bs, exps, layout);
+    const wantMean = meanFromFixed(want, exps, layout, 48);
+    const sumOut = new Float64Array(layout.total).fill(NaN); // stale contents must not leak into the result
+    const meanOut = new Float32Array(layout.total).fill(NaN);
+    for (let round = 0; round < 2; round++) {
+      const sum = kernel.fixedSum(bs, exps, sizes, { threads: 2, out: sumOut });
+      expect(sum).to.equal(sumOut);
+      expect(bitwiseEqual(sum, want)).to.equal(true);
+      const mean = kernel.meanFromFixed(sum, exps, sizes, 48, { threads: 2, out: meanOut });
+      expect(mean[0].buffer).to.equal(meanOut.buffer);
+      mean.forEach((m, t) => expect(bitwiseEqual(m, wantMean[t]), `tensor ${t}`).to.equal(true));
+    }
+    expect(Array.from(kernel.fixedSum([], exps, sizes, { out: sumOut }).subarray(0, 30))).to.deep.equal(new Array(30).fill(0));
+    expect(() => kernel.fixedSum(bs, exps, sizes, { out: new Float64Array(layout.total - 1) })).to.throw(RangeError, /out must have 201099 elements/);
+    expect(() => kernel.meanFromFixed(want, exps, sizes, 48, { out: new Float64Array(layout.total) as unknown as Float32Array })).to.throw(TypeError, /out must be a Float32Array/);
+  });
+
   it('floatSum and meanFromFloat (the fast reduce)', function () {
     const kernel = kernelOrSkip(this);
     const bs = blocks(sizes, 5, 9);

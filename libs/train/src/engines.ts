@@ -28,7 +28,7 @@ const threadsOf = (threads: number) => (threads > 0 ? threads : defaultThreads()
 /** The host half of a step (reductions, AdamW): the native kernel's where it loads, else JavaScript's (same bits). */
 function hostOps(threads: number): StepOps {
   const s = loadNativeKernel();
-  return s.ok ? nativeOps(s.kernel, threadsOf(threads)) : jsOps;
+  return s.ok ? nativeOps(s.kernel, threadsOf(threads), { reuseOutputs: true }) : jsOps;
 }
 
 /**
@@ -48,7 +48,7 @@ export async function chooseEngine(model: ModelConfig, request: KernelRequest, t
       engine: createNativeEngine(model, { threads: n, reuseOutputs: true, kernel }),
       kind: 'native',
       reason: `${decision.reason}, ${n} threads`,
-      ops: nativeOps(kernel, n),
+      ops: nativeOps(kernel, n, { reuseOutputs: true }),
     };
   }
   if (decision.name === 'webgpu') return webgpuChoice(model, decision.reason, threads, device);

@@ -6,7 +6,7 @@ import type { AdamWConfig, BlockStats, ShardGradients } from '@nbm/model';
 import type { TrainConfig } from './config.ts';
 import { batchMetrics, sumStats, type BatchMetrics } from './metrics.ts';
 import { jsOps, type StepOps } from './ops.ts';
-import { fixedExponents, type GradientLayout } from '@nbm/collective';
+import { FixedPointOverflowError, fixedExponents, type GradientLayout } from '@nbm/collective';
 import type { TrainState } from './state.ts';
 
 /** The collectives a step needs. In one process each is the identity. */
@@ -16,15 +16,19 @@ export interface GradientReducer {
    * in this one collective, and each worker combines them the same way
    */
   gather(local: Float64Array): Promise<Float64Array>;
-  /** element-wise SUM of fixed-point integers (exact) */
-  sumFixed(local: Float64Array): Promise<Float64Array>;
+  /**
+   * The element-wise SUM of fixed-point integers (exact), delivered as float32: `convert(sum, start, end)` writes
+   * out[start, end) from the sum there (an overflowed element, NaN in the sum, as NaN). In one process it converts
+   * all of `local`; over a ring each rank converts the segment it reduced and the float32 values are gathered.
+   */
+  sumFixedTo(local: Float64Array, out: Float32Array, convert: (sum: Float64Array, start: number, end: number) => void): Promise<void>;
   /** element-wise SUM in float32 (`--reduce fast`) */
   sumFloat(local: Float32Array): Promise<Float32Array>;
 }
 
 export const localReducer: GradientReducer = {
   gather: async (v) => v,
-  sumFixed: async (v) => v,
+  sumFixedTo: async (v, _out, convert) => convert(v, 0, v.length),
   sumFloat: async (v) => v,
 };
 
@@ -114,8 +118,10 @@ export async function reduceAndApply(
   let mean: Float32Array[];
   if (cfg.reduce === 'exact') {
     const exponents = fixedExponents(bounds.subarray(0, maxAbs.length), totalBlocks);
-    const sum = await reducer.sumFixed(await local.fixedSum(exponents));
-    mean = ops.meanFromFixed(sum, exponents, layout, examples);
+    const out = ops.meanOutput(layout);
+    await reducer.sumFixedTo(await local.fixedSum(exponents), out, (sum, start, end) => void ops.meanFromFixedRange(sum, exponents, layout, examples, start, end, out));
+    checkNoOverflow(out);
+    mean = layout.sizes.map((n, t) => out.subarray(layout.offsets[t], layout.offsets[t] + n));
   } else {
     const sum = await reducer.sumFloat(await local.floatSum());
     mean = ops.meanFromFloat(sum, layout, examples);
@@ -126,3 +132,13 @@ export async function reduceAndApply(
   return { metrics, skipped: false, reduceMs };
 }
 
+
+/**
+ * A NaN in the exact mean is a fixed-point overflow mark (the gradients were checked finite before the sum):
+ * every rank holds the same mean, so every rank raises the same error. The bounds rule it out; this is a guard.
+ */
+function checkNoOverflow(mean: Float32Array): void {
+  for (let i = 0; i < mean.length; i++) {
+    if (mean[i] !== mean[i]) throw new FixedPointOverflowError(i, NaN, 'a partial sum overflowed during the reduction');
+  }
+}

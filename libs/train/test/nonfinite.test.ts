@@ -1,9 +1,9 @@
-import { gradientLayout } from '@nbm/collective';
+import { FixedPointOverflowError, gradientLayout } from '@nbm/collective';
 import { expect } from 'chai';
 import { initAdamW, initParameters, type BlockGradient, type ModelConfig } from '@nbm/model';
 import { TrainingDivergedError, PAPER_DEFAULTS, jsOps, type TrainConfig, type TrainState } from '../src/index.ts';
 import { hostShard } from '../src/shard.ts';
-import { localReducer, reduceAndApply } from '../src/update.ts';
+import { localReducer, reduceAndApply, type GradientReducer } from '../src/update.ts';
 
 describe('non-finite gradients', () => {
   const model: ModelConfig = { nx: 2, ny: 3, nh: 2, width: 2, visible: 'gaussian' };
@@ -50,5 +50,29 @@ describe('non-finite gradients', () => {
     const layout = gradientLayout(params);
     for (const poison of [true, true, false, true, true]) await reduceAndApply(state, hostShard([block(state, poison)], jsOps, layout), cfg, layout, 4, 1, model.ny, localReducer);
     expect(state.nonFiniteRun).to.equal(2);
+  });
+
+  it('an overflow the exact reduction marked (NaN in the sum) raises FixedPointOverflowError before AdamW', async () => {
+    const params = initParameters(model, 3);
+    const state: TrainState = { params, optimizer: initAdamW(params), epoch: 0, stepInEpoch: 0, globalStep: 0, nonFiniteRun: 0 };
+    const layout = gradientLayout(params);
+    const before = params.values.map((v) => v.slice());
+    // what a ring's sum holds where a partial sum left ±(2^53 − 1): the mean there arrives NaN on every rank
+    const marking: GradientReducer = {
+      ...localReducer,
+      sumFixedTo: async (sum, _out, convert) => {
+        sum[3] = NaN;
+        convert(sum, 0, sum.length);
+      },
+    };
+    await reduceAndApply(state, hostShard([block(state, false)], jsOps, layout), cfg, layout, 4, 1, model.ny, marking).then(
+      () => expect.fail('should throw'),
+      (e: Error) => {
+        expect(e).to.be.instanceOf(FixedPointOverflowError);
+        expect((e as FixedPointOverflowError).index).to.equal(3);
+      },
+    );
+    params.values.forEach((v, t) => expect(Array.from(v)).to.deep.equal(Array.from(before[t])));
+    expect(state.optimizer.step).to.equal(0);
   });
 });

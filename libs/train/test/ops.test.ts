@@ -41,3 +41,38 @@ describe('step ops on an empty shard', () => {
     });
   }
 });
+
+describe("step ops: the mean of a segment of the exact sum (a ring rank's share) equals meanFromFixed's values there", () => {
+  const model: ModelConfig = { nx: 3, ny: 37, nh: 5, width: 6, visible: 'gaussian' };
+  const layout = gradientLayout(initParameters(model, 2));
+  const exponents = Int32Array.from(layout.sizes, (_, t) => 30 + t);
+  // integers of every size up to 2^52, some halves of the float32 grid after scaling
+  const sum = Float64Array.from({ length: layout.total }, (_, i) => Math.round(Math.sin(i * 12.9898) * 2 ** (12 + (i % 41))));
+  const want = jsOps.meanFromFixed(sum, exponents, layout, 96);
+  const wantFlat = new Float32Array(layout.total);
+  want.forEach((w, t) => wantFlat.set(w, layout.offsets[t]));
+  const native = loadNativeKernel();
+  const variants: Array<[string, StepOps | undefined]> = [
+    ['js', jsOps],
+    ['native', native.ok ? nativeOps(native.kernel, 2, { reuseOutputs: true }) : undefined],
+  ];
+  for (const [name, ops] of variants) {
+    it(`${name}: segments across tensor boundaries, bit for bit; an overflow mark comes out NaN and says so`, function () {
+      if (!ops) {
+        if (process.env.NBM_REQUIRE_NATIVE === '1') throw new Error(`the native kernel is required: ${(native as { reason: string }).reason}`);
+        this.skip();
+      }
+      const out = ops.meanOutput(layout).fill(-1);
+      const cuts = [0, 1, 20, layout.offsets[2], layout.offsets[2] + 1, 400, layout.offsets[8] - 1, layout.total];
+      for (let c = 0; c + 1 < cuts.length; c++) expect(ops.meanFromFixedRange(sum, exponents, layout, 96, cuts[c], cuts[c + 1], out)).to.equal(true);
+      expect(Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(Buffer.from(wantFlat.buffer))).to.equal(true);
+      const marked = sum.slice();
+      marked[40] = NaN;
+      marked[41] = 2 ** 53;
+      const again = new Float32Array(layout.total);
+      expect(ops.meanFromFixedRange(marked, exponents, layout, 96, 30, 50, again)).to.equal(false);
+      expect([Number.isNaN(again[40]), Number.isNaN(again[41]), again[39] === wantFlat[39], again[42] === wantFlat[42]]).to.deep.equal([true, true, true, true]);
+      expect(again[29]).to.equal(0); // outside the range: untouched
+    });
+  }
+});

@@ -9,10 +9,7 @@ export function ringReducer(ring: Ring, tag: { run: string; step: number }, time
   const opts = { tag, timeoutMs, signal };
   return {
     gather: async (v) => (await ring.allGather(v, opts)) as Float64Array,
-    sumFixed: async (v) => {
-      await ring.allReduce(v, 'sum', { ...opts, exact: true });
-      return v;
-    },
+    sumFixedTo: (v, out, convert) => ring.allReduceFixedTo(v, out, (start, end) => convert(v, start, end), opts),
     sumFloat: async (v) => {
       await ring.allReduce(v, 'sum', opts);
       return v;
