@@ -210,6 +210,11 @@ export class NativeKernel {
   // are flat in parameter order (tensor t at the sum of the sizes before it). `sizes` are the tensors' sizes:
   // a worker whose shard has no blocks (more workers than blocks) still reduces zeros of the right shape.
 
+  /** Largest |v[i]|, Infinity where any element is NaN or ±Inf (one vector; blockMaxAbs's rule). */
+  maxAbs(v: Float32Array, options: RunOptions = {}): number {
+    return this.addon.reduce('maxAbs', [{ grads: [v] }], threadsOf(options), this.tier)[0];
+  }
+
   /** Largest |g| of each tensor over the blocks (NaN or ±Inf anywhere gives Infinity): (tensors,). */
   blockMaxAbs(blocks: readonly BlockGradient[], sizes: readonly number[], options: RunOptions = {}): Float64Array {
     if (!checkBlockSizes(blocks, sizes)) return new Float64Array(sizes.length);

@@ -5,7 +5,7 @@
  */
 import { adamwStep, type AdamWConfig, type AdamWState, type BlockGradient, type Parameters } from '@nbm/model';
 import type { NativeKernel } from '@nbm/kernels';
-import { blockMaxAbs, fixedSum, floatSum, meanFromFixed, meanFromFixedRange, meanFromFloat, tensorPieces, type GradientLayout } from '@nbm/collective';
+import { blockMaxAbs, fixedSum, floatSum, maxAbs, meanFromFixed, meanFromFixedRange, meanFromFloat, tensorPieces, type GradientLayout } from '@nbm/collective';
 
 export interface StepOps {
   readonly name: string;
@@ -14,6 +14,8 @@ export interface StepOps {
   meanFromFixed(sum: Float64Array, exponents: Int32Array, layout: GradientLayout, examples: number): Float32Array[];
   /** @nbm/collective's meanFromFixedRange: elements [start, end) into the flat `out`, marks as NaN; false if any */
   meanFromFixedRange(sum: Float64Array, exponents: Int32Array, layout: GradientLayout, examples: number, start: number, end: number, out: Float32Array): boolean;
+  /** true when every element of `v` is finite */
+  allFinite(v: Float32Array): boolean;
   /** the flat array a step's mean gradient is written into, (total,): kept from step to step where outputs are reused */
   meanOutput(layout: GradientLayout): Float32Array;
   floatSum(blocks: readonly BlockGradient[], layout: GradientLayout): Float32Array;
@@ -28,6 +30,7 @@ export const jsOps: StepOps = {
   meanFromFixed,
   meanFromFixedRange,
   meanOutput: (layout) => new Float32Array(layout.total),
+  allFinite: (v) => Number.isFinite(maxAbs(v)),
   floatSum,
   meanFromFloat,
   adamwStep,
@@ -65,6 +68,7 @@ export function nativeOps(kernel: NativeKernel, threads: number, options: Native
       );
     },
     meanOutput: (layout) => meanOutputs(layout.total),
+    allFinite: (v) => Number.isFinite(kernel.maxAbs(v, o)),
     floatSum: (blocks, layout) => kernel.floatSum(blocks, layout.sizes, o),
     meanFromFloat: (sum, layout, examples) => kernel.meanFromFloat(sum, layout.sizes, examples, o),
     adamwStep: (params, grads, state, cfg) => kernel.adamwStep(params, grads, state, cfg, o),

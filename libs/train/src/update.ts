@@ -120,7 +120,7 @@ export async function reduceAndApply(
     const exponents = fixedExponents(bounds.subarray(0, maxAbs.length), totalBlocks);
     const out = ops.meanOutput(layout);
     await reducer.sumFixedTo(await local.fixedSum(exponents), out, (sum, start, end) => void ops.meanFromFixedRange(sum, exponents, layout, examples, start, end, out));
-    checkNoOverflow(out);
+    if (!ops.allFinite(out)) throw overflowAt(out);
     mean = layout.sizes.map((n, t) => out.subarray(layout.offsets[t], layout.offsets[t] + n));
   } else {
     const sum = await reducer.sumFloat(await local.floatSum());
@@ -137,8 +137,7 @@ export async function reduceAndApply(
  * A NaN in the exact mean is a fixed-point overflow mark (the gradients were checked finite before the sum):
  * every rank holds the same mean, so every rank raises the same error. The bounds rule it out; this is a guard.
  */
-function checkNoOverflow(mean: Float32Array): void {
-  for (let i = 0; i < mean.length; i++) {
-    if (mean[i] !== mean[i]) throw new FixedPointOverflowError(i, NaN, 'a partial sum overflowed during the reduction');
-  }
+function overflowAt(mean: Float32Array): FixedPointOverflowError {
+  const i = mean.findIndex((v) => !Number.isFinite(v));
+  return new FixedPointOverflowError(i, NaN, 'a partial sum overflowed during the reduction');
 }

@@ -57,7 +57,7 @@ describe("step ops: the mean of a segment of the exact sum (a ring rank's share)
     ['native', native.ok ? nativeOps(native.kernel, 2, { reuseOutputs: true }) : undefined],
   ];
   for (const [name, ops] of variants) {
-    it(`${name}: segments across tensor boundaries, bit for bit; an overflow mark comes out NaN and says so`, function () {
+    it(`${name}: segments across tensor boundaries, bit for bit; an overflow mark comes out NaN, says so, and allFinite sees it`, function () {
       if (!ops) {
         if (process.env.NBM_REQUIRE_NATIVE === '1') throw new Error(`the native kernel is required: ${(native as { reason: string }).reason}`);
         this.skip();
@@ -73,6 +73,9 @@ describe("step ops: the mean of a segment of the exact sum (a ring rank's share)
       expect(ops.meanFromFixedRange(marked, exponents, layout, 96, 30, 50, again)).to.equal(false);
       expect([Number.isNaN(again[40]), Number.isNaN(again[41]), again[39] === wantFlat[39], again[42] === wantFlat[42]]).to.deep.equal([true, true, true, true]);
       expect(again[29]).to.equal(0); // outside the range: untouched
+      expect([ops.allFinite(out), ops.allFinite(again)]).to.deep.equal([true, false]);
+      again.fill(0)[again.length - 1] = -Infinity;
+      expect(ops.allFinite(again)).to.equal(false);
     });
   }
 });
