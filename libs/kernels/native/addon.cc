@@ -590,6 +590,55 @@ napi_value Fill(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * combine(kind, dst, src): dst[i] += src[i] in place, the ring's sums of @nbm/collective bit for bit.
+ * 'sumF32' (Float32Array: one float32 addition, as JavaScript's float64 sum rounded back); 'sumF64'; 'sumFixed'
+ * (fixed-point integers in Float64Array: a sum beyond ±(2^53 − 1), or a NaN, stores NaN, as addFixedInto),
+ * which returns true when no element overflowed. Memory-bound: one thread, no tier.
+ */
+napi_value Combine(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value a[3];
+    args(env, info, 3, a);
+    const std::string kind = str(env, a[0], "kind");
+    bool is;
+    size_t n, m;
+    napi_typedarray_type type;
+    check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
+    if (!is) typeError("dst must be a typed array");
+    check(env, napi_get_typedarray_info(env, a[1], &type, &n, nullptr, nullptr, nullptr), "info");
+    check(env, napi_is_typedarray(env, a[2], &is), "is_typedarray");
+    if (!is) typeError("src must be a typed array");
+    check(env, napi_get_typedarray_info(env, a[2], &type, &m, nullptr, nullptr, nullptr), "info");
+    if (m != n) rangeError("src has " + std::to_string(m) + " elements, dst " + std::to_string(n));
+    napi_value undefined;
+    check(env, napi_get_undefined(env, &undefined), "undefined");
+    if (kind == "sumF32") {
+      float* d = typedArray<float>(env, a[1], napi_float32_array, n, "dst");
+      const float* s = typedArray<float>(env, a[2], napi_float32_array, n, "src");
+      for (size_t i = 0; i < n; i++) d[i] += s[i];
+      return undefined;
+    }
+    if (kind != "sumF64" && kind != "sumFixed") rangeError("kind must be 'sumF32', 'sumF64' or 'sumFixed'");
+    double* d = typedArray<double>(env, a[1], napi_float64_array, n, "dst");
+    const double* s = typedArray<double>(env, a[2], napi_float64_array, n, "src");
+    if (kind == "sumF64") {
+      for (size_t i = 0; i < n; i++) d[i] += s[i];
+      return undefined;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+      const double v = d[i] + s[i];
+      const bool in = std::fabs(v) <= 9007199254740991.0;  // false for NaN too
+      d[i] = in ? v : NAN;
+      ok &= in;
+    }
+    napi_value r;
+    check(env, napi_get_boolean(env, ok, &r), "bool");
+    return r;
+  });
+}
+
 napi_value Chain(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     ModelCall call;
@@ -1169,6 +1218,7 @@ NAPI_MODULE_INIT() {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"draw", nullptr, Draw, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"fill", nullptr, Fill, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"combine", nullptr, Combine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"chain", nullptr, Chain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"blockGradients", nullptr, BlockGradients, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

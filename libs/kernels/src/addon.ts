@@ -23,6 +23,10 @@ export interface NativeAddon {
    */
   fill(kind: 'uniform', out: Float32Array, seed: number, stream: number, a: number, b: number, c: number, tier?: string): undefined;
   fill(kind: 'normal', out: Float32Array, seed: number, stream: number, a: number, b: number, c: number, tier?: string): Uint32Array | undefined;
+  /** dst += src in place: @nbm/collective's ring sums, bit for bit; 'sumFixed' says whether none overflowed. */
+  combine(kind: 'sumF32', dst: Float32Array, src: Float32Array): undefined;
+  combine(kind: 'sumF64', dst: Float64Array, src: Float64Array): undefined;
+  combine(kind: 'sumFixed', dst: Float64Array, src: Float64Array): boolean;
   /** k-step Gibbs chains from y = μ(x), one per row of x. */
   chain(args: AddonChainArgs): AddonChainResult;
   /** CD-k gradient sums and statistics, one result per block. */

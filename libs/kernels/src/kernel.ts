@@ -210,6 +210,23 @@ export class NativeKernel {
   // are flat in parameter order (tensor t at the sum of the sizes before it). `sizes` are the tensors' sizes:
   // a worker whose shard has no blocks (more workers than blocks) still reduces zeros of the right shape.
 
+  // The ring's element-wise sums (@nbm/collective's reduce.ts), bit for bit, on the calling thread.
+
+  /** dst[i] += src[i] in float32 (each one correctly rounded addition). */
+  sumF32(dst: Float32Array, src: Float32Array): void {
+    this.addon.combine('sumF32', dst, src);
+  }
+
+  /** dst[i] += src[i] in float64. */
+  sumF64(dst: Float64Array, src: Float64Array): void {
+    this.addon.combine('sumF64', dst, src);
+  }
+
+  /** `@nbm/collective`'s addFixedInto: a sum beyond ±(2^53 − 1), or a NaN, stores NaN; true when none did. */
+  sumFixed(dst: Float64Array, src: Float64Array): boolean {
+    return this.addon.combine('sumFixed', dst, src);
+  }
+
   /** Largest |v[i]|, Infinity where any element is NaN or ±Inf (one vector; blockMaxAbs's rule). */
   maxAbs(v: Float32Array, options: RunOptions = {}): number {
     return this.addon.reduce('maxAbs', [{ grads: [v] }], threadsOf(options), this.tier)[0];

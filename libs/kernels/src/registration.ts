@@ -1,4 +1,5 @@
 import { registerEngine, type EngineEntry } from '@nbm/model';
+import { registerCombineAccelerator } from '@nbm/collective';
 import { registerFillAccelerator } from '@nbm/random';
 import { loadNativeKernel } from './load.ts';
 
@@ -24,4 +25,10 @@ registerFillAccelerator(() => {
     uniform: (out, key, a, b, c) => kernel.fillUniform(out, key, a, b, c),
     normal: (out, key, a, b, c) => kernel.fillNormal(out, key, a, b, c),
   };
+});
+
+// the ring's sums of incoming chunks through the kernel (JavaScript's loops took 2–4 ms a hop for 300k values here)
+registerCombineAccelerator(() => {
+  const s = loadNativeKernel();
+  return s.ok ? s.kernel : undefined;
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { blockMaxAbs, carriedMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat } from '@nbm/collective';
+import { addFixedInto, blockMaxAbs, carriedMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat } from '@nbm/collective';
 import type { BlockGradient, ModelConfig } from '@nbm/model';
 import { bitwiseEqual, kernelOrSkip, lcg, makeBlock, makeParams } from './helpers.ts';
 
@@ -133,5 +133,58 @@ describe("native block reductions equal @nbm/collective's JavaScript ones bit fo
       const two = [{ grads: [], maxAbs: Float64Array.of(1, 5) }, { grads: [], maxAbs: Float64Array.of(3, Infinity) }];
       expect(Array.from(carriedMaxAbs(two, layout)!)).to.deep.equal([3, Infinity]);
     });
+  });
+});
+
+describe("the ring's sums through the kernel equal @nbm/collective's JavaScript bit for bit", () => {
+  const FIXED_MAX = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the fixed-point bound
+  const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  /** @nbm/collective's float sums: the JavaScript element-wise addition, stored back */
+  function jsSum<T extends Float32Array | Float64Array>(dst: T, src: T): T {
+    for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+    return dst;
+  }
+
+  it('sumF32, sumF64 and sumFixed (overflow marks at ±(2^53 − 1), NaN in, zeros of both signs)', function () {
+    const kernel = kernelOrSkip(this);
+    const rnd = lcg(17);
+    const n = 50_001;
+    const a32 = Float32Array.from({ length: n }, () => (rnd() - 0.5) * 10 ** (8 * rnd() - 4));
+    const b32 = Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? -a32[i] : (rnd() - 0.5) * 10 ** (8 * rnd() - 4)));
+    a32[5] = -0;
+    b32[5] = -0;
+    const want32 = a32.slice();
+    jsSum(want32, b32);
+    const got32 = a32.slice();
+    kernel.sumF32(got32, b32);
+    expect(bits(got32).equals(bits(want32))).to.equal(true);
+
+    const a64 = Float64Array.from(a32, (v) => v * Math.PI);
+    const want64 = a64.slice();
+    jsSum(want64, Float64Array.from(b32));
+    kernel.sumF64(a64, Float64Array.from(b32));
+    expect(bits(a64).equals(bits(want64))).to.equal(true);
+
+    const fa = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 52));
+    const fb = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 52));
+    fa[0] = FIXED_MAX;
+    fb[0] = 1; // just over
+    fa[1] = -FIXED_MAX;
+    fb[1] = 0; // exactly at the bound: kept
+    fa[2] = NaN; // a mark from an earlier hop travels on
+    const wantFixed = fa.slice();
+    const jsOk = addFixedInto(wantFixed, fb);
+    const gotFixed = fa.slice();
+    expect(kernel.sumFixed(gotFixed, fb)).to.equal(jsOk).and.to.equal(false);
+    expect(bits(gotFixed).equals(bits(wantFixed))).to.equal(true);
+    expect([Number.isNaN(gotFixed[0]), gotFixed[1], Number.isNaN(gotFixed[2])]).to.deep.equal([true, -FIXED_MAX, true]);
+    const clean = fb.slice();
+    expect(kernel.sumFixed(clean, fb)).to.equal(true);
+  });
+
+  it('refuses arrays of other types or lengths', function () {
+    const kernel = kernelOrSkip(this);
+    expect(() => kernel.sumF32(new Float32Array(4), new Float32Array(5))).to.throw(RangeError, /src has 5 elements, dst 4/);
+    expect(() => kernel.sumFixed(new Float64Array(4), new Float32Array(4) as unknown as Float64Array)).to.throw(TypeError, /src must be a Float64Array/);
   });
 });

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { registerCombineAccelerator, type CombineAccelerator, type CombineAcceleratorProvider } from '../src/index.ts';
+import { kernelFor } from '../src/reduce.ts';
+
+describe('ring sums: a registered accelerator', () => {
+  /** Runs f with `p` registered (undefined: none), then puts back what was registered before. */
+  function withProvider<T>(p: CombineAcceleratorProvider | undefined, f: () => T): T {
+    const previous = registerCombineAccelerator(p);
+    try {
+      return f();
+    } finally {
+      registerCombineAccelerator(previous);
+    }
+  }
+
+  it('takes the long chunks of every sum (not MAX), the short ones stay in JavaScript, and the provider is asked once', () => {
+    const calls: string[] = [];
+    let asked = 0;
+    const spy: CombineAccelerator = {
+      sumF32: () => void calls.push('f32'),
+      sumF64: () => void calls.push('f64'),
+      sumFixed: () => (calls.push('fixed'), true),
+    };
+    withProvider(() => (asked++, spy), () => {
+      const long = 4096;
+      kernelFor('sum', false, 'f32')(new Float32Array(long), new Float32Array(long));
+      kernelFor('sum', false, 'f64')(new Float64Array(long), new Float64Array(long));
+      kernelFor('sum', true, 'f64')(new Float64Array(long), new Float64Array(long));
+      kernelFor('max', false, 'f64')(new Float64Array(long), new Float64Array(long));
+      const short = Float32Array.of(1, 2);
+      kernelFor('sum', false, 'f32')(short, Float32Array.of(3, 4));
+      expect(Array.from(short)).to.deep.equal([4, 6]);
+    });
+    expect(calls).to.deep.equal(['f32', 'f64', 'fixed']);
+    expect(asked).to.equal(1);
+  });
+
+  it('without one (the provider has none) the JavaScript sums, overflow marks included', () => {
+    withProvider(() => undefined, () => {
+      const dst = new Float64Array(5000).fill(2 ** 52);
+      kernelFor('sum', true, 'f64')(dst, new Float64Array(5000).fill(2 ** 52));
+      expect(Number.isNaN(dst[0]) && Number.isNaN(dst[4999])).to.equal(true);
+    });
+  });
+});
