@@ -132,7 +132,6 @@ export async function reduceAndApply(
   return { metrics, skipped: false, reduceMs };
 }
 
-
 /**
  * A NaN in the exact mean is a fixed-point overflow mark (the gradients were checked finite before the sum):
  * every rank holds the same mean, so every rank raises the same error. The bounds rule it out; this is a guard.
