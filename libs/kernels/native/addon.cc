@@ -1052,11 +1052,11 @@ std::vector<std::array<size_t, 3>> chunks(const std::vector<size_t>& sizes) {
 /**
  * reduce(kind, ..., threads, tier): 'maxAbs' (blocks) → Float64Array(tensors);
  * 'fixedSum' (blocks, exponents: Int32Array, threads, tier, out?) → Float64Array(total);
- * 'floatSum' (blocks) → Float32Array(total);
+ * 'floatSum' (blocks, threads, tier, out?) → Float32Array(total);
  * 'fromFixed' (sum: Float64Array, exponents, sizes: Float64Array, scale, threads, tier, out?, marked?) →
  *   Float32Array(total); with `marked`, an element that is NaN or beyond ±(2^53 − 1) is written NaN instead of
  *   raising, and the result is a boolean: true when there was none;
- * 'fromFloat' (sum: Float32Array, examples) → Float32Array(total).
+ * 'fromFloat' (sum: Float32Array, examples, threads, tier, out?) → Float32Array(total).
  * With `out` the result is written into it (every element) and returned: no allocation, no first touch.
  */
 napi_value Reduce(napi_env env, napi_callback_info info) {
@@ -1080,7 +1080,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
       const double examples = number(env, a[2], "examples");
       const int threads = positiveInt(env, a[3], "threads", 1024);
       float* out;
-      napi_value result = newTypedArray(env, napi_float32_array, total, &out);
+      napi_value result = outputArray(env, a[5], napi_float32_array, total, "out", &out);
       auto items = chunks(std::vector<size_t>{total});
       parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
         ops->redFromFloat(sum + items[it][1], items[it][2], examples, out + items[it][1]);
@@ -1160,7 +1160,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
     if (kind == "floatSum") {
       const int threads = positiveInt(env, a[2], "threads", 1024);
       float* out;
-      napi_value result = newTypedArray(env, napi_float32_array, total, &out);
+      napi_value result = outputArray(env, a[4], napi_float32_array, total, "out", &out);
       parallelFor(inst->pool, threads, (int)items.size(), [&](int it, int) {
         const size_t t = items[it][0], i0 = items[it][1], n = items[it][2];
         float* o = out + off[t] + i0;

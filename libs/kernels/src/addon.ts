@@ -42,10 +42,10 @@ export interface NativeAddon {
    */
   reduce(kind: 'maxAbs', blocks: readonly { grads: Float32Array[] }[], threads: number, tier?: string): Float64Array;
   reduce(kind: 'fixedSum', blocks: readonly { grads: Float32Array[] }[], exponents: Int32Array, threads: number, tier?: string, out?: Float64Array): Float64Array;
-  reduce(kind: 'floatSum', blocks: readonly { grads: Float32Array[] }[], threads: number, tier?: string): Float32Array;
+  reduce(kind: 'floatSum', blocks: readonly { grads: Float32Array[] }[], threads: number, tier?: string, out?: Float32Array): Float32Array;
   reduce(kind: 'fromFixed', sum: Float64Array, exponents: Int32Array, sizes: Float64Array, scale: number, threads: number, tier?: string, out?: Float32Array): Float32Array;
   reduce(kind: 'fromFixed', sum: Float64Array, exponents: Int32Array, sizes: Float64Array, scale: number, threads: number, tier: string, out: Float32Array, marked: true): boolean;
-  reduce(kind: 'fromFloat', sum: Float32Array, examples: number, threads: number, tier?: string): Float32Array;
+  reduce(kind: 'fromFloat', sum: Float32Array, examples: number, threads: number, tier?: string, out?: Float32Array): Float32Array;
 }
 
 interface AddonCommon {

@@ -270,15 +270,16 @@ export class NativeKernel {
   }
 
   /** float32 sum of the blocks in block order: (total,). */
-  floatSum(blocks: readonly BlockGradient[], sizes: readonly number[], options: RunOptions = {}): Float32Array {
-    if (!checkBlockSizes(blocks, sizes)) return new Float32Array(total(sizes));
-    return this.addon.reduce('floatSum', blocks, threadsOf(options), this.tier);
+  floatSum(blocks: readonly BlockGradient[], sizes: readonly number[], options: OutputOptions<Float32Array> = {}): Float32Array {
+    const threads = threadsOf(options);
+    if (!checkBlockSizes(blocks, sizes)) return options.out ? options.out.fill(0) : new Float32Array(total(sizes));
+    return this.addon.reduce('floatSum', blocks, threads, this.tier, options.out);
   }
 
-  /** The mean gradient from a float32 sum: sum / examples rounded to float32, per tensor. */
-  meanFromFloat(sum: Float32Array, sizes: readonly number[], examples: number, options: RunOptions = {}): Float32Array[] {
+  /** The mean gradient from a float32 sum: sum / examples rounded to float32, per tensor (views of `options.out` when given). */
+  meanFromFloat(sum: Float32Array, sizes: readonly number[], examples: number, options: OutputOptions<Float32Array> = {}): Float32Array[] {
     checkInt('examples', examples, 1, 2 ** 52);
-    return split(this.addon.reduce('fromFloat', sum, examples, threadsOf(options), this.tier), sizes);
+    return split(this.addon.reduce('fromFloat', sum, examples, threadsOf(options), this.tier, options.out), sizes);
   }
 
   private checkDraw(key: RandomKey, a: number, b: number, c: number, n: number): void {

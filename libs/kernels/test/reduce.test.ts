@@ -67,6 +67,24 @@ describe("native block reductions equal @nbm/collective's JavaScript ones bit fo
     expect(() => kernel.meanFromFixed(want, exps, sizes, 48, { out: new Float64Array(layout.total) as unknown as Float32Array })).to.throw(TypeError, /out must be a Float32Array/);
   });
 
+  it('floatSum and meanFromFloat write into a given output array too', function () {
+    const kernel = kernelOrSkip(this);
+    const bs = blocks(sizes, 3, 6);
+    const layout = layoutOf(sizes);
+    const want = floatSum(bs, layout);
+    const wantMean = meanFromFloat(want, layout, 48);
+    const sumOut = new Float32Array(layout.total).fill(NaN);
+    const meanOut = new Float32Array(layout.total).fill(NaN);
+    const sum = kernel.floatSum(bs, sizes, { threads: 2, out: sumOut });
+    expect(sum).to.equal(sumOut);
+    expect(bitwiseEqual(sum, want)).to.equal(true);
+    const mean = kernel.meanFromFloat(sum, sizes, 48, { threads: 2, out: meanOut });
+    expect(mean[0].buffer).to.equal(meanOut.buffer);
+    mean.forEach((m, t) => expect(bitwiseEqual(m, wantMean[t]), `tensor ${t}`).to.equal(true));
+    expect(Array.from(kernel.floatSum([], sizes, { out: sumOut }).subarray(0, 30))).to.deep.equal(new Array(30).fill(0));
+    expect(() => kernel.floatSum(bs, sizes, { out: new Float32Array(3) })).to.throw(RangeError, /out must have 201099 elements/);
+  });
+
   it('floatSum and meanFromFloat (the fast reduce)', function () {
     const kernel = kernelOrSkip(this);
     const bs = blocks(sizes, 5, 9);

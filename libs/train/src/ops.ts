@@ -38,8 +38,8 @@ export const jsOps: StepOps = {
 
 export interface NativeOpsOptions {
   /**
-   * Write the exact sum and the mean into arrays kept from call to call (7 MB a step at the paper's size, not
-   * allocated and first-touched anew): each result is then valid until the next call of the same function
+   * Write the sums and means into arrays kept from call to call (7 MB a step at the paper's size with the exact
+   * reduce, not allocated and first-touched anew): each result is then valid until the next call of the same function
    * (`meanOutput`'s until the next `meanOutput`), which the trainer's step order guarantees (the sum is read by
    * the conversion to the mean, the mean by AdamW).
    */
@@ -49,6 +49,7 @@ export interface NativeOpsOptions {
 export function nativeOps(kernel: NativeKernel, threads: number, options: NativeOpsOptions = {}): StepOps {
   const o = { threads };
   const sums = options.reuseOutputs ? reusable(Float64Array) : () => undefined;
+  const floatSums = options.reuseOutputs ? reusable(Float32Array) : () => undefined;
   const means = options.reuseOutputs ? reusable(Float32Array) : () => undefined;
   const meanOutputs = options.reuseOutputs ? reusable(Float32Array) : (n: number) => new Float32Array(n);
   return {
@@ -69,8 +70,8 @@ export function nativeOps(kernel: NativeKernel, threads: number, options: Native
     },
     meanOutput: (layout) => meanOutputs(layout.total),
     allFinite: (v) => Number.isFinite(kernel.maxAbs(v, o)),
-    floatSum: (blocks, layout) => kernel.floatSum(blocks, layout.sizes, o),
-    meanFromFloat: (sum, layout, examples) => kernel.meanFromFloat(sum, layout.sizes, examples, o),
+    floatSum: (blocks, layout) => kernel.floatSum(blocks, layout.sizes, { ...o, out: floatSums(layout.total) }),
+    meanFromFloat: (sum, layout, examples) => kernel.meanFromFloat(sum, layout.sizes, examples, { ...o, out: means(layout.total) }),
     adamwStep: (params, grads, state, cfg) => kernel.adamwStep(params, grads, state, cfg, o),
   };
 }
