@@ -142,17 +142,10 @@ export function addFixedInto(dst: Float64Array, src: Float64Array): boolean {
  * @throws RangeError when the lengths differ, `e` is out of range or `scale` is not finite.
  */
 export function fromFixed(sum: Float64Array, e: number, scale: number, dst: Float32Array | Float64Array): void {
-  checkExponent(e);
-  if (sum.length !== dst.length) throw new RangeError(`fromFixed: sum has ${sum.length} elements, dst ${dst.length}`);
-  if (!Number.isFinite(scale)) throw new RangeError(`fromFixed: scale must be finite, got ${scale}`);
-  const inv = pow2(-e);
-  for (let i = 0; i < sum.length; i++) {
-    const s = sum[i];
-    if (!(Math.abs(s) <= FIXED_MAX)) {
-      throw new FixedPointOverflowError(i, s, Number.isNaN(s) ? 'a partial sum overflowed during the reduction' : `${s} exceeds 2^53 − 1`);
-    }
-    dst[i] = s * inv * scale;
-  }
+  if (fromFixedMarked(sum, e, scale, dst)) return;
+  const i = sum.findIndex((s) => !(Math.abs(s) <= FIXED_MAX));
+  const s = sum[i];
+  throw new FixedPointOverflowError(i, s, Number.isNaN(s) ? 'a partial sum overflowed during the reduction' : `${s} exceeds 2^53 − 1`);
 }
 
 /**
@@ -162,8 +155,8 @@ export function fromFixed(sum: Float64Array, e: number, scale: number, dst: Floa
  */
 export function fromFixedMarked(sum: Float64Array, e: number, scale: number, dst: Float32Array | Float64Array): boolean {
   checkExponent(e);
-  if (sum.length !== dst.length) throw new RangeError(`fromFixedMarked: sum has ${sum.length} elements, dst ${dst.length}`);
-  if (!Number.isFinite(scale)) throw new RangeError(`fromFixedMarked: scale must be finite, got ${scale}`);
+  if (sum.length !== dst.length) throw new RangeError(`fromFixed: sum has ${sum.length} elements, dst ${dst.length}`);
+  if (!Number.isFinite(scale)) throw new RangeError(`fromFixed: scale must be finite, got ${scale}`);
   const inv = pow2(-e);
   let ok = true;
   for (let i = 0; i < sum.length; i++) {

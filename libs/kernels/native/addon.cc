@@ -102,14 +102,18 @@ std::string str(napi_env env, napi_value v, const std::string& name) {
   return s;
 }
 
+const char* typedArrayName(napi_typedarray_type type) {
+  return type == napi_float32_array   ? "Float32Array"
+         : type == napi_float64_array ? "Float64Array"
+         : type == napi_int32_array   ? "Int32Array"
+                                      : "Uint32Array";
+}
+
 template <typename T>
 T* typedArray(napi_env env, napi_value v, napi_typedarray_type want, size_t length, const std::string& name) {
   bool is;
   check(env, napi_is_typedarray(env, v, &is), "is_typedarray");
-  const char* wantName = want == napi_float32_array   ? "Float32Array"
-                         : want == napi_float64_array ? "Float64Array"
-                         : want == napi_int32_array   ? "Int32Array"
-                                                      : "Uint32Array";
+  const char* wantName = typedArrayName(want);
   if (!is) typeError(name + " must be a " + wantName);
   napi_typedarray_type type;
   size_t len;
@@ -119,6 +123,17 @@ T* typedArray(napi_env env, napi_value v, napi_typedarray_type want, size_t leng
   if (len != length)
     rangeError(name + " must have " + std::to_string(length) + " elements, got " + std::to_string(len));
   return static_cast<T*>(data);
+}
+
+/** A typed array of `want` of whatever length it has (written to *n). */
+template <typename T>
+T* typedArrayOfAnyLength(napi_env env, napi_value v, napi_typedarray_type want, const std::string& name, size_t* n) {
+  bool is;
+  napi_typedarray_type type;
+  check(env, napi_is_typedarray(env, v, &is), "is_typedarray");
+  if (!is) typeError(name + " must be a " + typedArrayName(want));
+  check(env, napi_get_typedarray_info(env, v, &type, n, nullptr, nullptr, nullptr), "info");
+  return typedArray<T>(env, v, want, *n, name);
 }
 
 template <typename T>
@@ -564,13 +579,8 @@ napi_value Fill(napi_env env, napi_callback_info info) {
     args(env, info, 8, a);
     const std::string kind = str(env, a[0], "kind");
     if (kind != "uniform" && kind != "normal") rangeError("kind must be 'uniform' or 'normal'");
-    bool is;
     size_t n;
-    napi_typedarray_type type;
-    check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
-    if (!is) typeError("out must be a Float32Array");
-    check(env, napi_get_typedarray_info(env, a[1], &type, &n, nullptr, nullptr, nullptr), "info");
-    float* out = typedArray<float>(env, a[1], napi_float32_array, n, "out");
+    float* out = typedArrayOfAnyLength<float>(env, a[1], napi_float32_array, "out", &n);
     const uint32_t seed = u32(env, a[2], "seed"), stream = u32(env, a[3], "stream");
     const uint32_t c0 = u32(env, a[4], "a"), c1 = u32(env, a[5], "b"), c2 = u32(env, a[6], "c");
     const KernelOps* ops = tierByName(env, a[7]);
@@ -601,27 +611,20 @@ napi_value Combine(napi_env env, napi_callback_info info) {
     napi_value a[3];
     args(env, info, 3, a);
     const std::string kind = str(env, a[0], "kind");
-    bool is;
     size_t n, m;
-    napi_typedarray_type type;
-    check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
-    if (!is) typeError("dst must be a typed array");
-    check(env, napi_get_typedarray_info(env, a[1], &type, &n, nullptr, nullptr, nullptr), "info");
-    check(env, napi_is_typedarray(env, a[2], &is), "is_typedarray");
-    if (!is) typeError("src must be a typed array");
-    check(env, napi_get_typedarray_info(env, a[2], &type, &m, nullptr, nullptr, nullptr), "info");
-    if (m != n) rangeError("src has " + std::to_string(m) + " elements, dst " + std::to_string(n));
     napi_value undefined;
     check(env, napi_get_undefined(env, &undefined), "undefined");
     if (kind == "sumF32") {
-      float* d = typedArray<float>(env, a[1], napi_float32_array, n, "dst");
-      const float* s = typedArray<float>(env, a[2], napi_float32_array, n, "src");
+      float* d = typedArrayOfAnyLength<float>(env, a[1], napi_float32_array, "dst", &n);
+      const float* s = typedArrayOfAnyLength<float>(env, a[2], napi_float32_array, "src", &m);
+      if (m != n) rangeError("src has " + std::to_string(m) + " elements, dst " + std::to_string(n));
       for (size_t i = 0; i < n; i++) d[i] += s[i];
       return undefined;
     }
     if (kind != "sumF64" && kind != "sumFixed") rangeError("kind must be 'sumF32', 'sumF64' or 'sumFixed'");
-    double* d = typedArray<double>(env, a[1], napi_float64_array, n, "dst");
-    const double* s = typedArray<double>(env, a[2], napi_float64_array, n, "src");
+    double* d = typedArrayOfAnyLength<double>(env, a[1], napi_float64_array, "dst", &n);
+    const double* s = typedArrayOfAnyLength<double>(env, a[2], napi_float64_array, "src", &m);
+    if (m != n) rangeError("src has " + std::to_string(m) + " elements, dst " + std::to_string(n));
     if (kind == "sumF64") {
       for (size_t i = 0; i < n; i++) d[i] += s[i];
       return undefined;
@@ -969,13 +972,8 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     napi_value a[7];
     args(env, info, 7, a);
-    bool is;
     size_t n;
-    napi_typedarray_type type;
-    check(env, napi_is_typedarray(env, a[0], &is), "is_typedarray");
-    if (!is) typeError("p must be a Float32Array");
-    check(env, napi_get_typedarray_info(env, a[0], &type, &n, nullptr, nullptr, nullptr), "info");
-    float* p = typedArray<float>(env, a[0], napi_float32_array, n, "p");
+    float* p = typedArrayOfAnyLength<float>(env, a[0], napi_float32_array, "p", &n);
     const float* g = typedArray<float>(env, a[1], napi_float32_array, n, "g");
     float* m = typedArray<float>(env, a[2], napi_float32_array, n, "m");
     float* v = typedArray<float>(env, a[3], napi_float32_array, n, "v");
@@ -1070,13 +1068,8 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
     const KernelOps* ops = tierByName(env, a[tierArg]);
     if (kind == "fromFloat") {
       // (sum / examples) rounded to float32, as @nbm/train's meanFromFloat
-      bool is;
       size_t total;
-      napi_typedarray_type type;
-      check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
-      if (!is) typeError("sum must be a Float32Array");
-      check(env, napi_get_typedarray_info(env, a[1], &type, &total, nullptr, nullptr, nullptr), "info");
-      const float* sum = typedArray<float>(env, a[1], napi_float32_array, total, "sum");
+      const float* sum = typedArrayOfAnyLength<float>(env, a[1], napi_float32_array, "sum", &total);
       const double examples = number(env, a[2], "examples");
       const int threads = positiveInt(env, a[3], "threads", 1024);
       float* out;
@@ -1088,17 +1081,9 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
       return result;
     }
     if (kind == "fromFixed") {
-      bool is;
       size_t total, nt;
-      napi_typedarray_type type;
-      check(env, napi_is_typedarray(env, a[1], &is), "is_typedarray");
-      if (!is) typeError("sum must be a Float64Array");
-      check(env, napi_get_typedarray_info(env, a[1], &type, &total, nullptr, nullptr, nullptr), "info");
-      const double* sum = typedArray<double>(env, a[1], napi_float64_array, total, "sum");
-      check(env, napi_is_typedarray(env, a[2], &is), "is_typedarray");
-      if (!is) typeError("exponents must be an Int32Array");
-      check(env, napi_get_typedarray_info(env, a[2], &type, &nt, nullptr, nullptr, nullptr), "info");
-      const int32_t* ex = typedArray<int32_t>(env, a[2], napi_int32_array, nt, "exponents");
+      const double* sum = typedArrayOfAnyLength<double>(env, a[1], napi_float64_array, "sum", &total);
+      const int32_t* ex = typedArrayOfAnyLength<int32_t>(env, a[2], napi_int32_array, "exponents", &nt);
       const double* sz = typedArray<double>(env, a[3], napi_float64_array, nt, "sizes");
       const double scale = number(env, a[4], "scale");
       const int threads = positiveInt(env, a[5], "threads", 1024);
@@ -1170,14 +1155,9 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
       return result;
     }
     if (kind == "fixedSum") {
-      bool is;
       size_t ne;
-      napi_typedarray_type type;
-      check(env, napi_is_typedarray(env, a[2], &is), "is_typedarray");
-      if (!is) typeError("exponents must be an Int32Array");
-      check(env, napi_get_typedarray_info(env, a[2], &type, &ne, nullptr, nullptr, nullptr), "info");
+      const int32_t* ex = typedArrayOfAnyLength<int32_t>(env, a[2], napi_int32_array, "exponents", &ne);
       if (ne != nt) rangeError("exponents has " + std::to_string(ne) + " entries, the blocks have " + std::to_string(nt) + " tensors");
-      const int32_t* ex = typedArray<int32_t>(env, a[2], napi_int32_array, nt, "exponents");
       for (size_t t = 0; t < nt; t++)
         if (ex[t] < -1000 || ex[t] > 1000) rangeError("fixed-point exponent must be an integer in [-1000, 1000], got " + std::to_string(ex[t]));
       const int threads = positiveInt(env, a[3], "threads", 1024);

@@ -50,8 +50,8 @@ export function nativeOps(kernel: NativeKernel, threads: number, options: Native
   const o = { threads };
   const sums = options.reuseOutputs ? reusable(Float64Array) : () => undefined;
   const floatSums = options.reuseOutputs ? reusable(Float32Array) : () => undefined;
-  const means = options.reuseOutputs ? reusable(Float32Array) : () => undefined;
-  const meanOutputs = options.reuseOutputs ? reusable(Float32Array) : (n: number) => new Float32Array(n);
+  // one mean is live at a time (AdamW reads it before the next step makes another): one array serves them all
+  const means = options.reuseOutputs ? reusable(Float32Array) : (n: number) => new Float32Array(n);
   return {
     name: 'native',
     blockMaxAbs: (blocks, layout) => kernel.blockMaxAbs(blocks, layout.sizes, o),
@@ -68,7 +68,7 @@ export function nativeOps(kernel: NativeKernel, threads: number, options: Native
         o,
       );
     },
-    meanOutput: (layout) => meanOutputs(layout.total),
+    meanOutput: (layout) => means(layout.total),
     allFinite: (v) => Number.isFinite(kernel.maxAbs(v, o)),
     floatSum: (blocks, layout) => kernel.floatSum(blocks, layout.sizes, { ...o, out: floatSums(layout.total) }),
     meanFromFloat: (sum, layout, examples) => kernel.meanFromFloat(sum, layout.sizes, examples, { ...o, out: means(layout.total) }),
