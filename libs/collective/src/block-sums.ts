@@ -2,7 +2,7 @@
  * Turning block gradients into the step's mean gradient: the JavaScript every faster implementation (the native
  * kernel's, the WebGPU engine's device-side sums) must equal bit for bit.
  *
- * `exact` (the default) sums in 64-bit fixed point held as float64 integers below 2^53, so the sum is exact and
+ * `exact` (the default) sums in 48-bit fixed point held as float64 integers, so the sum is exact and
  * the same in any order or grouping of blocks: N workers ≡ 1 worker bit for bit (docs/architecture.md, invariant 2: exact sums). The
  * scale of each parameter tensor comes from the largest |gradient| of that tensor over the whole minibatch (a MAX
  * reduction in distributed runs) and the number of blocks.

@@ -13,6 +13,6 @@ export {
   CollectiveTransportError,
   CollectiveUsageError,
 } from './errors.ts';
-export { FixedPointOverflowError, NonFiniteError, addFixedInto, chooseExponent, maxAbs, toFixed } from './fixed-point.ts';
+export { FIXED_MAX, FixedPointOverflowError, NonFiniteError, PACKED_BYTES, addFixedInto, addPackedInto, chooseExponent, maxAbs, packFixed, toFixed, unpackFixed } from './fixed-point.ts';
 export { gradientLayout, blockMaxAbs, carriedMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFixedRange, meanFromFloat, tensorPieces, type GradientLayout, type BlockSums } from './block-sums.ts';
 export { registerCombineAccelerator, type CombineAccelerator, type CombineAcceleratorProvider, type ReduceOp } from './reduce.ts';

@@ -3,7 +3,7 @@
  * Each element is combined exactly once per hop, in an order fixed by the ring schedule, and the
  * all-gather then hands every rank the same reduced bytes.
  */
-import { addFixedInto } from './fixed-point.ts';
+import { addFixedInto, addPackedInto, packFixed, unpackFixed } from './fixed-point.ts';
 
 /** Reduction operator of a collective. */
 export type ReduceOp = 'sum' | 'max';
@@ -24,6 +24,12 @@ export interface CombineAccelerator {
   sumF64(dst: Float64Array, src: Float64Array): void;
   /** addFixedInto: true when no element overflowed */
   sumFixed(dst: Float64Array, src: Float64Array): boolean;
+  /** packFixed */
+  packFixed(src: Float64Array, dst: Uint8Array): void;
+  /** unpackFixed */
+  unpackFixed(src: Uint8Array, dst: Float64Array): void;
+  /** addPackedInto: true when no element overflowed */
+  addPacked(dst: Float64Array, src: Uint8Array): boolean;
 }
 
 /** Gives the accelerator, or undefined where it is unavailable; asked once, at the first long combine. */
@@ -85,9 +91,28 @@ function sumFixed(dst: Float64Array, src: Float64Array): void {
   else addFixedInto(dst, src);
 }
 
+/** The fixed-point wire (6 bytes a value): {@link packFixed}, {@link unpackFixed} and {@link addPackedInto}, accelerated. */
+export const packedWire = {
+  pack(src: Float64Array, dst: Uint8Array): void {
+    const fast = acceleratorFor(src.length);
+    if (fast) fast.packFixed(src, dst);
+    else packFixed(src, dst);
+  },
+  unpack(src: Uint8Array, dst: Float64Array): void {
+    const fast = acceleratorFor(dst.length);
+    if (fast) fast.unpackFixed(src, dst);
+    else unpackFixed(src, dst);
+  },
+  add(dst: Float64Array, src: Uint8Array): void {
+    const fast = acceleratorFor(dst.length);
+    if (fast) fast.addPacked(dst, src);
+    else addPackedInto(dst, src);
+  },
+};
+
 /**
  * The kernel for `op` on buffers of `dtype`. With `exact` (float64 fixed-point integers only), a sum
- * that leaves ±(2^53 − 1) marks the element NaN instead of rounding; `fromFixed` then reports it.
+ * that leaves ±(2^47 − 1) marks the element NaN instead of rounding; `fromFixed` then reports it.
  */
 export function kernelFor(op: ReduceOp, exact: boolean, dtype: 'f32' | 'f64'): Kernel {
   if (exact && dtype !== 'f64') throw new RangeError('an exact reduction needs float64 fixed-point buffers');

@@ -16,10 +16,14 @@
  * ring, so all ranks end with the same bytes. Every element is reduced in a fixed order, so a float32
  * sum (`--reduce fast`) is identical on every rank, and a fixed-point sum (`--reduce exact`) is exact.
  *
+ * Fixed point (`exact`) travels packed, 6 bytes a value (`packFixed`), in both halves of an all-reduce, or
+ * as float32 means in the all-gather of {@link Ring.allReduceFixedTo}.
+ *
  * Memory: ZeroMQ sends frames over 128 bytes without copying. The schedule only sends a region of
  * the caller's buffer when the ring's data flow guarantees it is delivered before the call returns;
- * the one region that is not (the first all-gather hop) and every broadcast root chunk are copied.
- * So the caller may reuse the buffer as soon as a call resolves.
+ * the one region that is not (the first all-gather hop) and packed frames are copied into buffers the
+ * ring keeps from call to call (see {@link Staging}), and every broadcast root chunk is copied. So the
+ * caller may reuse the buffer as soon as a call resolves.
  *
  * Lifecycle: `Ring.bind` → hand `ring.address` to the coordinator → `connect({rank, world, right})`
  * → collectives, one at a time, the same sequence on every rank → `close()` once all ranks are done
@@ -37,7 +41,8 @@ import {
   CollectiveUsageError,
 } from './errors.ts';
 import { chunkRanges, mod, segmentRange, type Range } from './partition.ts';
-import { kernelFor, type ReduceBuffer, type ReduceOp } from './reduce.ts';
+import { kernelFor, packedWire, type ReduceBuffer, type ReduceOp } from './reduce.ts';
+import { PACKED_BYTES } from './fixed-point.ts';
 
 /** CURVE keys (Z85 strings, as `zeromq.curveKeyPair()` makes them). */
 export interface CurveKeys {
@@ -78,7 +83,8 @@ export interface CollectiveCallOptions {
 export interface AllReduceOptions extends CollectiveCallOptions {
   /**
    * The buffer holds fixed-point integers (a Float64Array from `toFixed`): a partial sum beyond
-   * ±(2^53 − 1) marks the element NaN instead of rounding, and `fromFixed` then reports it.
+   * ±(2^47 − 1) marks the element NaN instead of rounding, and `fromFixed` then reports it. A sum travels
+   * packed, 6 bytes a value.
    */
   exact?: boolean;
 }
@@ -99,6 +105,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 const HEADER_BYTES = 4096;
 
 type Phase = 'rs' | 'ag' | 'bc';
+/** A frame's element type: a buffer's, or `u8` for packed fixed point (PACKED_BYTES a value). */
+type WireDtype = 'f32' | 'f64' | 'u8';
+/** A frame's payload. */
+type Frame = ReduceBuffer | Uint8Array;
 type WireOp = ReduceOp | 'copy';
 type State = 'bound' | 'connected' | 'busy' | 'broken' | 'closed';
 
@@ -117,12 +127,37 @@ interface Call {
   tag: CollectiveTag;
   op: WireOp;
   n: number;
-  dtype: 'f32' | 'f64';
-  /** the all-gather's frames: the buffer's dtype, but float32 for {@link Ring.allReduceFixedTo} */
-  gatherDtype: 'f32' | 'f64';
+  /** the reduce-scatter's frames (and a broadcast's, an all-gather's): the buffer's dtype, or packed */
+  dtype: WireDtype;
+  /** the all-gather's frames: as the reduce-scatter's, but float32 for {@link Ring.allReduceFixedTo} */
+  gatherDtype: WireDtype;
   timeoutMs: number;
   deadline: number;
   signal?: AbortSignal;
+}
+
+/**
+ * A send buffer the ring keeps from call to call, indexed like the vector (element i at i · width bytes), for
+ * frames that cannot be views of the caller's buffer: packed ones, and the first all-gather hop. Allocating
+ * them afresh (up to a segment a call) cost a garbage collection every few calls.
+ *
+ * Reuse is safe by the ring's data flow. What `reduce` holds is sent in the reduce-scatter, and every such
+ * frame has arrived before the call returns (the segment it feeds comes back to this rank in the all-gather),
+ * so the next call may overwrite it from its start. What `gather` holds (the first all-gather hop) may still be
+ * on its way when the call returns; it is written only after the next call's first frame from the left, and
+ * the left neighbour sends that only once it has finished the call before, which needs every chunk this rank
+ * sent right to have come around to it. A buffer that has to grow is replaced, the old one left to its frames.
+ */
+class Staging {
+  private bytes = new Uint8Array(0);
+
+  /** `count` elements of `Ctor` at element `index` (the vector's numbering, `width` bytes each). */
+  view<T extends Frame>(Ctor: { new (buffer: ArrayBuffer, byteOffset: number, length: number): T }, width: number, index: number, count: number, vectorLength: number): T {
+    const need = vectorLength * width;
+    if (this.bytes.byteLength < need) this.bytes = new Uint8Array(need);
+    const elems = width === PACKED_BYTES ? count * PACKED_BYTES : count;
+    return new Ctor(this.bytes.buffer as ArrayBuffer, index * width, elems);
+  }
 }
 
 /** A ring member: create with {@link Ring.bind}, hand its {@link address} out, then {@link connect}. */
@@ -139,6 +174,7 @@ export class Ring {
   private seq = 0;
   // send queue: zeromq allows one pending send per socket
   private sendTail: Promise<void> = Promise.resolve();
+  private readonly staging = { reduce: new Staging(), gather: new Staging() };
   private sendError: CollectiveError | undefined;
 
   /** The resolved address of this rank's ring socket (the port filled in when bound to `:*`). */
@@ -246,8 +282,10 @@ export class Ring {
     if (exact && !(buf instanceof Float64Array)) throw new CollectiveUsageError('exact reduction needs a Float64Array of fixed-point integers');
     const call = this.begin(buf, op, options);
     if (!call) return;
+    const packed = exact && op === 'sum';
+    if (packed) call.dtype = call.gatherDtype = 'u8';
     try {
-      await this.runAllReduce(buf, call, kernelFor(op, exact, call.dtype));
+      await this.runAllReduce(buf, call, packed ? undefined : kernelFor(op, exact, buf instanceof Float32Array ? 'f32' : 'f64'));
     } catch (err) {
       throw this.fail(err);
     }
@@ -256,10 +294,10 @@ export class Ring {
 
   /**
    * An exact all-reduce of fixed-point `sum` (as {@link allReduce} with `exact`) for ranks that need the result
-   * only as float32: the reduce-scatter carries float64 integers; each rank converts the segment it holds fully
+   * only as float32: the reduce-scatter carries the integers packed; each rank converts the segment it holds fully
    * reduced with `convert(start, end)`, which must write `out[start, end)` from `sum[start, end)` (an element the
    * reduction marked NaN must come out NaN), and the all-gather carries those float32 bits. So the wire carries
-   * 12 bytes a value instead of 16, each rank converts 1/N of the vector, and every rank ends with the same `out`.
+   * 6 + 4 bytes a value (float32's 4 + 4), each rank converts 1/N of the vector, and every rank ends with the same `out`.
    * `sum` is left holding partial sums. Throws as {@link allReduce}.
    */
   async allReduceFixedTo(sum: Float64Array, out: Float32Array, convert: (start: number, end: number) => void, options: CollectiveCallOptions): Promise<void> {
@@ -269,9 +307,10 @@ export class Ring {
     }
     const call = this.begin(sum, 'sum', options);
     if (!call) return convert(0, sum.length);
+    call.dtype = 'u8';
     call.gatherDtype = 'f32';
     try {
-      await this.runAllReduce(sum, call, kernelFor('sum', true, 'f64'), { out, convert });
+      await this.runAllReduce(sum, call, undefined, { out, convert });
     } catch (err) {
       throw this.fail(err);
     }
@@ -346,39 +385,64 @@ export class Ring {
 
   /**
    * Reduce-scatter, then all-gather of `buf`, or with `to` of `to.out`, each fully reduced chunk converted into it
-   * before it leaves.
+   * before it leaves. `combine` adds a frame into the buffer; without it the frames are packed fixed point.
    */
   private async runAllReduce(
     buf: ReduceBuffer,
     call: Call,
-    combine: (dst: ReduceBuffer, src: ReduceBuffer) => void,
+    combine: ((dst: ReduceBuffer, src: ReduceBuffer) => void) | undefined,
     to?: { out: Float32Array; convert: (start: number, end: number) => void },
   ): Promise<void> {
     const { rank: r, world: n } = this.requirePlacement();
     const chunkElems = this.chunkElems(buf);
     const chunks = (seg: number) => chunkRanges(segmentRange(buf.length, n, seg), chunkElems);
+    const packed = combine === undefined;
+    const fixed = buf as Float64Array;
+    /** a reduce-scatter frame of buf[range]: the buffer itself (delivered before we finish), or packed */
+    const reduceFrame = (range: Range): Frame => {
+      if (!packed) return buf.subarray(range.start, range.end);
+      const frame = this.staging.reduce.view(Uint8Array, PACKED_BYTES, range.start, range.end - range.start, buf.length);
+      packedWire.pack(fixed.subarray(range.start, range.end), frame);
+      return frame;
+    };
 
-    // reduce-scatter, hop 0: this rank's own segment, straight from the buffer (delivered before we finish)
-    for (const [c, range] of chunks(r).entries()) this.send(call, 'rs', 0, r, c, buf.subarray(range.start, range.end));
+    // reduce-scatter, hop 0: this rank's own segment
+    for (const [c, range] of chunks(r).entries()) this.send(call, 'rs', 0, r, c, reduceFrame(range));
 
     for (let k = 0; k < n - 1; k++) {
       const seg = mod(r - 1 - k, n);
       for (const [c, range] of chunks(seg).entries()) {
         const data = await this.receive(call, { phase: 'rs', k, seg, chunk: c, range });
         const mine = buf.subarray(range.start, range.end);
-        combine(mine, data);
-        if (k < n - 2) this.send(call, 'rs', k + 1, seg, c, mine);
-        else if (to) {
-          to.convert(range.start, range.end);
-          this.send(call, 'ag', 0, seg, c, to.out.slice(range.start, range.end));
-        }
-        // fully reduced: the first all-gather hop; copied, as nothing guarantees delivery before we return
-        else this.send(call, 'ag', 0, seg, c, mine.slice());
+        if (packed) packedWire.add(mine as Float64Array, data as Uint8Array);
+        else combine(mine, data as ReduceBuffer);
+        if (k < n - 2) this.send(call, 'rs', k + 1, seg, c, reduceFrame(range));
+        else this.send(call, 'ag', 0, seg, c, this.gatherFrame(to ? to.out : buf, range, call.gatherDtype, to?.convert));
       }
     }
     // after the reduce-scatter this rank holds segment r + 1 (its hop 0 is sent above): it receives r, r − 1, …
     // (the all-gather of `to.out` keeps `buf`'s chunks, so that both halves agree on every frame's range)
     await this.gatherHops(to ? to.out : buf, call, chunks, r);
+  }
+
+  /**
+   * The first all-gather hop's frame of a fully reduced `src[range]` (converted first by `convert`, when given), in
+   * the gather staging buffer: it may still be on its way when the call returns.
+   */
+  private gatherFrame(src: ReduceBuffer, range: Range, dtype: WireDtype, convert?: (start: number, end: number) => void): Frame {
+    convert?.(range.start, range.end);
+    const count = range.end - range.start;
+    const stage = this.staging.gather;
+    if (dtype === 'u8') {
+      const frame = stage.view(Uint8Array, PACKED_BYTES, range.start, count, src.length);
+      packedWire.pack((src as Float64Array).subarray(range.start, range.end), frame);
+      return frame;
+    }
+    const frame = src instanceof Float32Array
+      ? stage.view(Float32Array, 4, range.start, count, src.length)
+      : stage.view(Float64Array, 8, range.start, count, src.length);
+    frame.set(src.subarray(range.start, range.end));
+    return frame;
   }
 
   /** The all-gather half of an all-reduce, started from each rank's own segment (world equal segments). */
@@ -400,7 +464,8 @@ export class Ring {
       const seg = mod(first - k, n);
       for (const [c, range] of chunks(seg).entries()) {
         const data = await this.receive(call, { phase: 'ag', k, seg, chunk: c, range });
-        buf.set(data, range.start);
+        if (call.gatherDtype === 'u8') packedWire.unpack(data as Uint8Array, (buf as Float64Array).subarray(range.start, range.end));
+        else buf.set(data as ReduceBuffer, range.start);
         // forward the received frame itself: it is ours, not the caller's
         if (k < n - 2) this.send(call, 'ag', k + 1, seg, c, data);
       }
@@ -418,7 +483,7 @@ export class Ring {
       const last = mod(r + 1, n) === root;
       for (const [c, range] of chunks.entries()) {
         const data = await this.receive(call, { phase: 'bc', k: hop, seg: root, chunk: c, range });
-        buf.set(data, range.start);
+        buf.set(data as ReduceBuffer, range.start);
         if (!last) this.send(call, 'bc', hop + 1, root, c, data);
       }
     }
@@ -468,7 +533,7 @@ export class Ring {
 
   // ------------------------------------------------------------------ transport
 
-  private send(call: Call, phase: Phase, k: number, seg: number, chunk: number, data: ReduceBuffer): void {
+  private send(call: Call, phase: Phase, k: number, seg: number, chunk: number, data: Frame): void {
     const { rank, world } = this.placement!;
     const frames = encode({
       type: 'chunk', run: call.tag.run, step: call.tag.step, seq: call.seq,
@@ -503,7 +568,7 @@ export class Ring {
   }
 
   /** Receives the next frame, checks it is exactly `want`, and returns its payload. */
-  private async receive(call: Call, want: Expect): Promise<ReduceBuffer> {
+  private async receive(call: Call, want: Expect): Promise<Frame> {
     if (this.sendError) throw this.sendError;
     const { rank, world } = this.placement!;
     const left = mod(rank - 1, world);
@@ -532,6 +597,7 @@ export class Ring {
     if (msg.type !== 'chunk') throw new CollectiveMismatchError('type', 'chunk', msg.type, where);
     // the call's identity first, then the frame's place in it: when two ranks disagree about the call (another
     // buffer length, say), the error names that rather than the out-of-place frame it leads to
+    const dtype = want.phase === 'ag' ? call.gatherDtype : call.dtype;
     const expected: Array<[string, unknown, unknown]> = [
       ['run', call.tag.run, msg.run],
       ['step', call.tag.step, msg.step],
@@ -539,18 +605,18 @@ export class Ring {
       ['op', call.op, msg.op],
       ['n', call.n, msg.n],
       ['world', world, msg.world],
-      ['dtype', want.phase === 'ag' ? call.gatherDtype : call.dtype, msg.tensors.data.dtype],
+      ['dtype', dtype, msg.tensors.data.dtype],
       ['phase', want.phase, msg.phase],
       ['k', want.k, msg.k],
       ['seg', want.seg, msg.seg],
       ['chunk', want.chunk, msg.chunk],
       ['from', left, msg.from],
-      ['length', want.range.end - want.range.start, msg.tensors.data.data.length],
+      ['length', (want.range.end - want.range.start) * (dtype === 'u8' ? PACKED_BYTES : 1), msg.tensors.data.data.length],
     ];
     for (const [field, exp, got] of expected) {
       if (exp !== got) throw new CollectiveMismatchError(field, exp, got, where);
     }
-    return msg.tensors.data.data as ReduceBuffer;
+    return msg.tensors.data.data as Frame;
   }
 
   private requirePlacement(): RingPlacement {

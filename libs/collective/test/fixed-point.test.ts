@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { FixedPointOverflowError, NonFiniteError, chooseExponent, maxAbs, toFixed } from '../src/index.ts';
-import { FIXED_MAX, addFixedInto, fromFixed } from '../src/fixed-point.ts';
+import { FIXED_MAX, PACKED_BYTES, addFixedInto, addPackedInto, fromFixed, packFixed, unpackFixed } from '../src/fixed-point.ts';
 
 // ------------------------------------------------------------------ exact references in BigInt
 
@@ -102,17 +102,17 @@ describe('fixed point: exact, order-independent sums', () => {
     );
   });
 
-  it('is within K half-quanta of the exact real sum, a quantum being ≈ maxTerms · maxAbs · 2^-52', () => {
+  it('is within K half-quanta of the exact real sum, a quantum being ≈ maxTerms · maxAbs · 2^-46', () => {
     fc.assert(
       fc.property(terms, (ts) => {
         const k = ts.length;
         const top = globalMax(ts);
         fc.pre(top > 0);
         const e = chooseExponent(top, k);
-        // quantum 2^-e relative to the max term: between maxTerms·2^-52 and maxTerms·2^-51
+        // quantum 2^-e relative to the max term: between maxTerms·2^-46 and maxTerms·2^-45
         const rel = 2 ** -e / top;
-        expect(rel).to.be.at.most(k * 2 ** -51);
-        expect(rel).to.be.at.least(k * 2 ** -52);
+        expect(rel).to.be.at.most(k * 2 ** -45);
+        expect(rel).to.be.at.least(k * 2 ** -46);
         const sum = fixedSum(ts, e, [...ts.keys()]);
         const q = Math.max(149, e) + 1; // every float32 and every 2^-e-1 step is an integer at 2^-q
         for (let i = 0; i < sum.length; i++) {
@@ -132,16 +132,16 @@ describe('fixed point: exact, order-independent sums', () => {
 });
 
 describe('fixed point: chooseExponent', () => {
-  it('picks the largest e with maxAbs · 2^e · maxTerms ≤ 2^52 (checked exactly)', () => {
+  it('picks the largest e with maxAbs · 2^e · maxTerms ≤ 2^46 (checked exactly)', () => {
     fc.assert(
       fc.property(fc.double({ min: 1e-40, max: 1e38, noNaN: true }), fc.integer({ min: 1, max: 1 << 20 }), (m, k) => {
         const e = chooseExponent(m, k);
         const { m: mant, p } = decompose(m);
         const lhs = (shift: number) => {
-          // mant · 2^(p+shift) · k compared with 2^52, in integers scaled by 2^1200
+          // mant · 2^(p+shift) · k compared with 2^46, in integers scaled by 2^1200
           return (mant * BigInt(k)) << BigInt(p + shift + 1200);
         };
-        const budget = 1n << BigInt(52 + 1200);
+        const budget = 1n << BigInt(46 + 1200);
         expect(lhs(e) <= budget).to.equal(true);
         expect(lhs(e + 1) > budget).to.equal(true);
       }),
@@ -151,10 +151,10 @@ describe('fixed point: chooseExponent', () => {
 
   it('handles the edges: zero bound, non-finite bound, bad term counts', () => {
     expect(chooseExponent(0, 8)).to.equal(0);
-    expect(chooseExponent(1, 1)).to.equal(52);
-    expect(chooseExponent(1, 2)).to.equal(51);
-    expect(chooseExponent(1, 3)).to.equal(50);
-    expect(chooseExponent(0.75, 1)).to.equal(52);
+    expect(chooseExponent(1, 1)).to.equal(46);
+    expect(chooseExponent(1, 2)).to.equal(45);
+    expect(chooseExponent(1, 3)).to.equal(44);
+    expect(chooseExponent(0.75, 1)).to.equal(46);
     expect(() => chooseExponent(NaN, 2)).to.throw(NonFiniteError, /maxAbs is NaN/);
     expect(() => chooseExponent(Infinity, 2)).to.throw(NonFiniteError);
     expect(() => chooseExponent(-1, 2)).to.throw(RangeError);
@@ -177,13 +177,13 @@ describe('fixed point: errors instead of wrong sums', () => {
     expect(() => toFixed(new Float32Array([1, 2, -Infinity]), 10, dst, false)).to.throw(NonFiniteError, /element 2/);
   });
 
-  it('detects a term or a sum leaving ±(2^53 − 1), never rounding or wrapping', () => {
+  it('detects a term or a sum leaving ±(2^47 − 1), never rounding or wrapping', () => {
     const k = 4;
     const values = new Float32Array([0.5, -1, 1, 0.25]);
     const e = chooseExponent(1, k);
     const acc = new Float64Array(values.length);
     for (let j = 0; j < k; j++) toFixed(values, e, acc, j > 0); // within budget
-    // e maximal ⇒ k terms of the max exceed 2^51, so 4k terms exceed 2^53
+    // e maximal ⇒ k terms of the max exceed 2^45, so 4k terms exceed 2^47
     let thrown: unknown;
     try {
       for (let j = 0; j < 3 * k; j++) toFixed(values, e, acc, true);
@@ -192,11 +192,11 @@ describe('fixed point: errors instead of wrong sums', () => {
     }
     expect(thrown).to.be.instanceOf(FixedPointOverflowError);
     expect((thrown as FixedPointOverflowError).index).to.be.oneOf([1, 2]);
-    expect(() => toFixed(new Float32Array([1]), 53, new Float64Array(1), false)).to.throw(FixedPointOverflowError, /exceeds 2\^53/);
+    expect(() => toFixed(new Float32Array([1]), 47, new Float64Array(1), false)).to.throw(FixedPointOverflowError, /leaves ±\(2\^47 − 1\)/);
     expect(() => toFixed(new Float32Array([3.4e38]), 1000, new Float64Array(1), false)).to.throw(FixedPointOverflowError);
   });
 
-  it('accepts exactly 2^53 − 1 and refuses 2^53', () => {
+  it('accepts exactly 2^47 − 1 and refuses 2^47', () => {
     const acc = Float64Array.of(FIXED_MAX - 1);
     toFixed(Float32Array.of(1), 0, acc, true);
     expect(acc[0]).to.equal(FIXED_MAX);
@@ -227,5 +227,72 @@ describe('fixed point: errors instead of wrong sums', () => {
     const acc = new Float64Array(1);
     toFixed(Float32Array.of(-1e-30), 10, acc, false);
     expect(Object.is(acc[0], 0)).to.equal(true);
+  });
+});
+
+describe('fixed point: the packed wire (6 bytes a value)', () => {
+  const bytesOf = (v: number) => {
+    const out = new Uint8Array(PACKED_BYTES);
+    packFixed(Float64Array.of(v), out);
+    return Array.from(out);
+  };
+
+  it('writes 48-bit two\'s complement, little-endian, with −2^47 as the overflow mark', () => {
+    expect(bytesOf(0)).to.deep.equal([0, 0, 0, 0, 0, 0]);
+    expect(bytesOf(1)).to.deep.equal([1, 0, 0, 0, 0, 0]);
+    expect(bytesOf(-1)).to.deep.equal([255, 255, 255, 255, 255, 255]);
+    expect(bytesOf(0x123456789abc)).to.deep.equal([0xbc, 0x9a, 0x78, 0x56, 0x34, 0x12]);
+    expect(bytesOf(FIXED_MAX)).to.deep.equal([255, 255, 255, 255, 255, 127]);
+    expect(bytesOf(-FIXED_MAX)).to.deep.equal([1, 0, 0, 0, 0, 128]);
+    const mark = [0, 0, 0, 0, 0, 128];
+    for (const v of [NaN, FIXED_MAX + 1, -(FIXED_MAX + 1), 2 ** 60, Infinity]) expect(bytesOf(v), String(v)).to.deep.equal(mark);
+  });
+
+  it('round-trips every integer in range, and reads the mark as NaN', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -FIXED_MAX, max: FIXED_MAX }), { minLength: 1, maxLength: 64 }), (xs) => {
+        const src = Float64Array.from(xs);
+        const bytes = new Uint8Array(xs.length * PACKED_BYTES);
+        packFixed(src, bytes);
+        const back = new Float64Array(xs.length);
+        unpackFixed(bytes, back);
+        expect(Array.from(back)).to.deep.equal(Array.from(src, (v) => v + 0));
+      }),
+      { numRuns: 300 },
+    );
+    const bytes = new Uint8Array(2 * PACKED_BYTES);
+    packFixed(Float64Array.of(NaN, -5), bytes);
+    const back = new Float64Array(2);
+    unpackFixed(bytes, back);
+    expect(back[0]).to.be.NaN;
+    expect(back[1]).to.equal(-5);
+  });
+
+  it('adds packed values as addFixedInto adds float64 ones, marks and overflow included', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: -FIXED_MAX, max: FIXED_MAX }), fc.integer({ min: -FIXED_MAX, max: FIXED_MAX })), { minLength: 1, maxLength: 64 }), (pairs) => {
+        const a = Float64Array.from(pairs, (p) => p[0]);
+        const b = Float64Array.from(pairs, (p) => p[1]);
+        const viaFloat = a.slice();
+        const okFloat = addFixedInto(viaFloat, b);
+        const bytes = new Uint8Array(b.length * PACKED_BYTES);
+        packFixed(b, bytes);
+        const viaPacked = a.slice();
+        expect(addPackedInto(viaPacked, bytes)).to.equal(okFloat);
+        expect(Array.from(viaPacked)).to.deep.equal(Array.from(viaFloat));
+      }),
+      { numRuns: 300 },
+    );
+    const dst = Float64Array.of(1, FIXED_MAX, NaN, 3);
+    const bytes = new Uint8Array(4 * PACKED_BYTES);
+    packFixed(Float64Array.of(NaN, 1, 1, 4), bytes);
+    expect(addPackedInto(dst, bytes)).to.equal(false);
+    expect([Number.isNaN(dst[0]), Number.isNaN(dst[1]), Number.isNaN(dst[2]), dst[3]]).to.deep.equal([true, true, true, 7]);
+  });
+
+  it('refuses byte arrays of the wrong length', () => {
+    expect(() => packFixed(new Float64Array(2), new Uint8Array(11))).to.throw(RangeError, /12 packed bytes/);
+    expect(() => unpackFixed(new Uint8Array(6), new Float64Array(2))).to.throw(RangeError);
+    expect(() => addPackedInto(new Float64Array(1), new Uint8Array(12))).to.throw(RangeError);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { registerCombineAccelerator, type CombineAccelerator, type CombineAcceleratorProvider } from '../src/index.ts';
-import { kernelFor } from '../src/reduce.ts';
+import { kernelFor, packedWire } from '../src/reduce.ts';
 
 describe('ring sums: a registered accelerator', () => {
   /** Runs f with `p` registered (undefined: none), then puts back what was registered before. */
@@ -20,6 +20,9 @@ describe('ring sums: a registered accelerator', () => {
       sumF32: () => void calls.push('f32'),
       sumF64: () => void calls.push('f64'),
       sumFixed: () => (calls.push('fixed'), true),
+      packFixed: () => void calls.push('pack'),
+      unpackFixed: () => void calls.push('unpack'),
+      addPacked: () => (calls.push('addPacked'), true),
     };
     withProvider(() => (asked++, spy), () => {
       const long = 4096;
@@ -27,18 +30,26 @@ describe('ring sums: a registered accelerator', () => {
       kernelFor('sum', false, 'f64')(new Float64Array(long), new Float64Array(long));
       kernelFor('sum', true, 'f64')(new Float64Array(long), new Float64Array(long));
       kernelFor('max', false, 'f64')(new Float64Array(long), new Float64Array(long));
+      packedWire.pack(new Float64Array(long), new Uint8Array(6 * long));
+      packedWire.unpack(new Uint8Array(6 * long), new Float64Array(long));
+      packedWire.add(new Float64Array(long), new Uint8Array(6 * long));
       const short = Float32Array.of(1, 2);
       kernelFor('sum', false, 'f32')(short, Float32Array.of(3, 4));
       expect(Array.from(short)).to.deep.equal([4, 6]);
+      const bytes = new Uint8Array(12);
+      packedWire.pack(Float64Array.of(-3, 5), bytes);
+      const back = Float64Array.of(1, 1);
+      packedWire.add(back, bytes);
+      expect(Array.from(back)).to.deep.equal([-2, 6]);
     });
-    expect(calls).to.deep.equal(['f32', 'f64', 'fixed']);
+    expect(calls).to.deep.equal(['f32', 'f64', 'fixed', 'pack', 'unpack', 'addPacked']);
     expect(asked).to.equal(1);
   });
 
   it('without one (the provider has none) the JavaScript sums, overflow marks included', () => {
     withProvider(() => undefined, () => {
-      const dst = new Float64Array(5000).fill(2 ** 52);
-      kernelFor('sum', true, 'f64')(dst, new Float64Array(5000).fill(2 ** 52));
+      const dst = new Float64Array(5000).fill(2 ** 46);
+      kernelFor('sum', true, 'f64')(dst, new Float64Array(5000).fill(2 ** 46));
       expect(Number.isNaN(dst[0]) && Number.isNaN(dst[4999])).to.equal(true);
     });
   });

@@ -603,7 +603,7 @@ napi_value Fill(napi_env env, napi_callback_info info) {
 /**
  * combine(kind, dst, src): dst[i] += src[i] in place, the ring's sums of @nbm/collective bit for bit.
  * 'sumF32' (Float32Array: one float32 addition, as JavaScript's float64 sum rounded back); 'sumF64'; 'sumFixed'
- * (fixed-point integers in Float64Array: a sum beyond ±(2^53 − 1), or a NaN, stores NaN, as addFixedInto),
+ * (fixed-point integers in Float64Array: a sum beyond ±(2^47 − 1), or a NaN, stores NaN, as addFixedInto),
  * which returns true when no element overflowed. Memory-bound: one thread, no tier.
  */
 napi_value Combine(napi_env env, napi_callback_info info) {
@@ -632,12 +632,65 @@ napi_value Combine(napi_env env, napi_callback_info info) {
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
       const double v = d[i] + s[i];
-      const bool in = std::fabs(v) <= 9007199254740991.0;  // false for NaN too
+      const bool in = std::fabs(v) <= kFixedMax;  // false for NaN too
       d[i] = in ? v : NAN;
       ok &= in;
     }
     napi_value r;
     check(env, napi_get_boolean(env, ok, &r), "bool");
+    return r;
+  });
+}
+
+/**
+ * packed(kind, fixed, bytes): @nbm/collective's fixed-point wire, 6 bytes a value (a 48-bit two's complement
+ * integer, little-endian; −2^47 marks an overflowed element), bit for bit. 'pack': bytes ← fixed (a NaN, or a value
+ * beyond ±(2^47 − 1), becomes the mark); 'unpack': fixed ← bytes (the mark as NaN); 'add': fixed += bytes, a sum
+ * beyond ±(2^47 − 1) or a mark storing NaN, returning true when no element overflowed. One thread, no tier.
+ */
+napi_value Packed(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value a[3];
+    args(env, info, 3, a);
+    const std::string kind = str(env, a[0], "kind");
+    if (kind != "pack" && kind != "unpack" && kind != "add") rangeError("kind must be 'pack', 'unpack' or 'add'");
+    size_t n, m;
+    double* fixed = typedArrayOfAnyLength<double>(env, a[1], napi_float64_array, "fixed", &n);
+    uint8_t* bytes = typedArrayOfAnyLength<uint8_t>(env, a[2], napi_uint8_array, "bytes", &m);
+    constexpr size_t kWidth = 6;
+    if (m != n * kWidth) rangeError(std::to_string(n) + " values need " + std::to_string(n * kWidth) + " packed bytes, got " + std::to_string(m));
+    constexpr int64_t kMark = -(int64_t(1) << 47);
+    // value i: its 48 bits sign-extended, NaN for the mark. All but the last are read as 8 bytes (the next value's
+    // first two dropped by the shift): a 6-byte copy into a wider variable stalls store-to-load forwarding, 9×
+    // slower here. Little-endian host (checked by @nbm/protocol).
+    const auto at = [&](size_t i) {
+      uint64_t u = 0;
+      if (i + 1 < n) std::memcpy(&u, bytes + i * kWidth, 8);
+      else std::memcpy(&u, bytes + i * kWidth, kWidth);
+      const int64_t q = int64_t(u << 16) >> 16;
+      return q == kMark ? NAN : double(q);
+    };
+    napi_value r;
+    if (kind == "pack") {
+      for (size_t i = 0; i < n; i++) {
+        const double v = fixed[i];
+        const int64_t q = std::fabs(v) <= kFixedMax ? int64_t(v) : kMark;
+        std::memcpy(bytes + i * kWidth, &q, kWidth);
+      }
+      check(env, napi_get_undefined(env, &r), "undefined");
+    } else if (kind == "unpack") {
+      for (size_t i = 0; i < n; i++) fixed[i] = at(i);
+      check(env, napi_get_undefined(env, &r), "undefined");
+    } else {
+      bool ok = true;
+      for (size_t i = 0; i < n; i++) {
+        const double v = fixed[i] + at(i);
+        const bool in = std::fabs(v) <= kFixedMax;  // false for NaN too
+        fixed[i] = in ? v : NAN;
+        ok &= in;
+      }
+      check(env, napi_get_boolean(env, ok, &r), "bool");
+    }
     return r;
   });
 }
@@ -1052,7 +1105,7 @@ std::vector<std::array<size_t, 3>> chunks(const std::vector<size_t>& sizes) {
  * 'fixedSum' (blocks, exponents: Int32Array, threads, tier, out?) → Float64Array(total);
  * 'floatSum' (blocks, threads, tier, out?) → Float32Array(total);
  * 'fromFixed' (sum: Float64Array, exponents, sizes: Float64Array, scale, threads, tier, out?, marked?) →
- *   Float32Array(total); with `marked`, an element that is NaN or beyond ±(2^53 − 1) is written NaN instead of
+ *   Float32Array(total); with `marked`, an element that is NaN or beyond ±(2^47 − 1) is written NaN instead of
  *   raising, and the result is a boolean: true when there was none;
  * 'fromFloat' (sum: Float32Array, examples, threads, tier, out?) → Float32Array(total).
  * With `out` the result is written into it (every element) and returned: no allocation, no first touch.
@@ -1111,7 +1164,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
         for (size_t b : bad) clean &= b == SIZE_MAX;
         if (!clean)  // rare (an overflow): one more pass marks every such element
           for (size_t i = 0; i < total; i++)
-            if (!(std::fabs(sum[i]) <= 9007199254740991.0)) out[i] = NAN;
+            if (!(std::fabs(sum[i]) <= kFixedMax)) out[i] = NAN;
         napi_value r;
         check(env, napi_get_boolean(env, clean, &r), "bool");
         return r;
@@ -1199,6 +1252,7 @@ NAPI_MODULE_INIT() {
       {"draw", nullptr, Draw, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"fill", nullptr, Fill, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"combine", nullptr, Combine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"packed", nullptr, Packed, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"chain", nullptr, Chain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"blockGradients", nullptr, BlockGradients, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -13,6 +13,9 @@ namespace nbm {
 /** Lanes of one vector in every tier: the kernels are written for 16 floats; narrower hardware splits them. */
 constexpr int kLanes = 16;
 
+/** Largest magnitude of a fixed-point value or partial sum, 2^47 − 1: @nbm/collective's FIXED_MAX. */
+constexpr double kFixedMax = 140737488355327.0;
+
 /** Model sizes and their padded forms (multiples of kLanes). */
 struct Dims {
   int nx, ny, nh, width;

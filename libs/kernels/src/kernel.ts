@@ -222,9 +222,24 @@ export class NativeKernel {
     this.addon.combine('sumF64', dst, src);
   }
 
-  /** `@nbm/collective`'s addFixedInto: a sum beyond ±(2^53 − 1), or a NaN, stores NaN; true when none did. */
+  /** `@nbm/collective`'s addFixedInto: a sum beyond ±(2^47 − 1), or a NaN, stores NaN; true when none did. */
   sumFixed(dst: Float64Array, src: Float64Array): boolean {
     return this.addon.combine('sumFixed', dst, src);
+  }
+
+  /** `@nbm/collective`'s packFixed: src (n) into dst (6n bytes). */
+  packFixed(src: Float64Array, dst: Uint8Array): void {
+    this.addon.packed('pack', src, dst);
+  }
+
+  /** `@nbm/collective`'s unpackFixed: src (6n bytes) into dst (n). */
+  unpackFixed(src: Uint8Array, dst: Float64Array): void {
+    this.addon.packed('unpack', dst, src);
+  }
+
+  /** `@nbm/collective`'s addPackedInto: dst (n) += src (6n bytes); true when no element overflowed. */
+  addPacked(dst: Float64Array, src: Uint8Array): boolean {
+    return this.addon.packed('add', dst, src);
   }
 
   /** Largest |v[i]|, Infinity where any element is NaN or ±Inf (one vector; blockMaxAbs's rule). */
@@ -240,7 +255,7 @@ export class NativeKernel {
 
   /**
    * Σ over blocks of round(g · 2^e[t]) (Math.round), exact in float64 integers: (total,).
-   * @throws RangeError where a gradient is not finite or a sum leaves ±(2^53 − 1) (the trainer's bounds rule
+   * @throws RangeError where a gradient is not finite or a sum leaves ±(2^47 − 1) (the trainer's bounds rule
    *   both out before it sums)
    */
   fixedSum(blocks: readonly BlockGradient[], exponents: Int32Array, sizes: readonly number[], options: OutputOptions<Float64Array> = {}): Float64Array {
@@ -261,7 +276,7 @@ export class NativeKernel {
 
   /**
    * meanFromFixed into the flat `out`, except that an element that is NaN (a reduction's overflow mark) or beyond
-   * ±(2^53 − 1) is written NaN instead of raising: `@nbm/collective`'s fromFixedMarked, bit for bit. Returns true
+   * ±(2^47 − 1) is written NaN instead of raising: `@nbm/collective`'s fromFixedMarked, bit for bit. Returns true
    * when there was none.
    */
   meanFromFixedMarked(sum: Float64Array, exponents: Int32Array, sizes: readonly number[], examples: number, out: Float32Array, options: RunOptions = {}): boolean {

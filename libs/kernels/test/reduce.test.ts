@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addFixedInto, blockMaxAbs, carriedMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat } from '@nbm/collective';
+import { FIXED_MAX, PACKED_BYTES, addFixedInto, addPackedInto, blockMaxAbs, carriedMaxAbs, chooseExponent, fixedSum, floatSum, gradientLayout, meanFromFixed, meanFromFloat, packFixed, unpackFixed } from '@nbm/collective';
 import type { BlockGradient, ModelConfig } from '@nbm/model';
 import { bitwiseEqual, kernelOrSkip, lcg, makeBlock, makeParams } from './helpers.ts';
 
@@ -155,7 +155,6 @@ describe("native block reductions equal @nbm/collective's JavaScript ones bit fo
 });
 
 describe("the ring's sums through the kernel equal @nbm/collective's JavaScript bit for bit", () => {
-  const FIXED_MAX = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the fixed-point bound
   const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   /** @nbm/collective's float sums: the JavaScript element-wise addition, stored back */
   function jsSum<T extends Float32Array | Float64Array>(dst: T, src: T): T {
@@ -163,7 +162,7 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
     return dst;
   }
 
-  it('sumF32, sumF64 and sumFixed (overflow marks at ±(2^53 − 1), NaN in, zeros of both signs)', function () {
+  it('sumF32, sumF64 and sumFixed (overflow marks at ±(2^47 − 1), NaN in, zeros of both signs)', function () {
     const kernel = kernelOrSkip(this);
     const rnd = lcg(17);
     const n = 50_001;
@@ -183,8 +182,8 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
     kernel.sumF64(a64, Float64Array.from(b32));
     expect(bits(a64).equals(bits(want64))).to.equal(true);
 
-    const fa = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 52));
-    const fb = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 52));
+    const fa = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 47));
+    const fb = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 47));
     fa[0] = FIXED_MAX;
     fb[0] = 1; // just over
     fa[1] = -FIXED_MAX;
@@ -198,6 +197,41 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
     expect([Number.isNaN(gotFixed[0]), gotFixed[1], Number.isNaN(gotFixed[2])]).to.deep.equal([true, -FIXED_MAX, true]);
     const clean = fb.slice();
     expect(kernel.sumFixed(clean, fb)).to.equal(true);
+  });
+
+  it('packFixed, unpackFixed and addPacked: the 6-byte wire (marks, out-of-range values, both bounds, sums over the bound)', function () {
+    const kernel = kernelOrSkip(this);
+    const rnd = lcg(23);
+    const n = 40_003;
+    // magnitudes from 1 to 2^47, both signs, with the edges and every kind of value that becomes the mark
+    const src = Float64Array.from({ length: n }, () => Math.round((rnd() < 0.5 ? -1 : 1) * 2 ** (47 * rnd())));
+    src.set([0, 1, -1, FIXED_MAX, -FIXED_MAX, FIXED_MAX + 1, -(FIXED_MAX + 1), NaN, 2 ** 60, -Infinity], 0);
+    const want = new Uint8Array(n * PACKED_BYTES);
+    packFixed(src, want);
+    const got = new Uint8Array(n * PACKED_BYTES).fill(7);
+    kernel.packFixed(src, got);
+    expect(Buffer.from(got).equals(Buffer.from(want))).to.equal(true);
+
+    const back = new Float64Array(n);
+    unpackFixed(want, back);
+    const backNative = new Float64Array(n).fill(3);
+    kernel.unpackFixed(want, backNative);
+    expect(bits(backNative).equals(bits(back))).to.equal(true);
+
+    const dst = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 47));
+    dst[3] = 1; // FIXED_MAX + 1: just over
+    dst[11] = NaN; // a mark from an earlier hop
+    const wantSum = dst.slice();
+    const jsOk = addPackedInto(wantSum, want);
+    const gotSum = dst.slice();
+    expect(kernel.addPacked(gotSum, want)).to.equal(jsOk).and.to.equal(false);
+    expect(bits(gotSum).equals(bits(wantSum))).to.equal(true);
+    const clean = new Float64Array(4);
+    const small = new Uint8Array(4 * PACKED_BYTES);
+    packFixed(Float64Array.of(1, -2, 3, -4), small);
+    expect(kernel.addPacked(clean, small)).to.equal(true);
+    expect(Array.from(clean)).to.deep.equal([1, -2, 3, -4]);
+    expect(() => kernel.packFixed(new Float64Array(2), new Uint8Array(11))).to.throw(RangeError, /12 packed bytes/);
   });
 
   it('refuses arrays of other types or lengths', function () {

@@ -57,7 +57,7 @@ describe('non-finite gradients', () => {
     const state: TrainState = { params, optimizer: initAdamW(params), epoch: 0, stepInEpoch: 0, globalStep: 0, nonFiniteRun: 0 };
     const layout = gradientLayout(params);
     const before = params.values.map((v) => v.slice());
-    // what a ring's sum holds where a partial sum left ±(2^53 − 1): the mean there arrives NaN on every rank
+    // what a ring's sum holds where a partial sum left ±(2^47 − 1): the mean there arrives NaN on every rank
     const marking: GradientReducer = {
       ...localReducer,
       sumFixedTo: async (sum, _out, convert) => {
