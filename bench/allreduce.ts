@@ -2,7 +2,7 @@
  * Ring all-reduce benchmark: the model's gradient (604,384 values) summed over N = 2, 3, 4 processes
  * on loopback TCP, as float32 (`--reduce fast`), as plain float64, and as fixed point (`--reduce exact`).
  *
- *   node --import tsx bench/allreduce.ts [--iterations 20] [--worlds 2,3,4] [--length 604384] [--chunk-kib 256[,1024,…]]
+ *   node --import tsx bench/allreduce.ts [--iterations 20] [--worlds 2,3,4] [--length 604384] [--chunk-kib 1024[,256,…]]
  *
  * NBM_BENCH_PROF=DIR writes a V8 CPU profile of each rank into DIR (node --cpu-prof).
  *
@@ -10,8 +10,9 @@
  * time per iteration) and the bus bandwidth 2(N − 1)/N · S / t, S the buffer's bytes. The `exact`
  * rows time the whole path a trainer runs: local max |g|, the all-gather of the step's small vectors (bounds,
  * flag, statistics), toFixed, the reduce-scatter of packed 6-byte integers, each rank's segment to the float32 mean, the float32
- * all-gather (`Ring.allReduceFixedTo`). The `small` rows compare that all-gather with the
- * two all-reduces (MAX, SUM) it replaced. The baseline, in the same run and processes: `raw zmq`, each rank pushing
+ * all-gather (`Ring.allReduceFixedTo`), the finite check. The `fast` rows time the same path of `--reduce fast`
+ * (the float32 sum and ring, the mean), so that `× fast` compares what a step pays for exactness. The `small`
+ * rows compare that all-gather with the two all-reduces (MAX, SUM) it replaced. The baseline, in the same run and processes: `raw zmq`, each rank pushing
  * the bytes a ring all-reduce of S moves per rank (2(N − 1)/N · S, in the same chunks) to its right neighbour
  * over a bare ZeroMQ PUSH/PULL pair while pulling as many from its left: the wire, with no ring protocol and no
  * arithmetic. Each ring row says what fraction of that wire it reaches. Every process is its own OS process;
@@ -29,7 +30,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pull, Push } from 'zeromq';
-import { Ring, chooseExponent, gradientLayout, toFixed } from '@nbm/collective';
+import { DEFAULT_CHUNK_BYTES, Ring, chooseExponent, gradientLayout, toFixed } from '@nbm/collective';
 import { loadNativeKernel } from '@nbm/kernels';
 import type { BlockStats } from '@nbm/model';
 import { jsOps, nativeOps } from '@nbm/train';
@@ -41,18 +42,18 @@ interface Options {
   chunkKiB: number[];
 }
 
-type Mode = 'f32 fast' | 'f64 ring' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'raw zmq 5 B' | 'small: 2 all-reduces' | 'small: 1 all-gather';
-const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'raw zmq 5 B', 'f32 fast', 'f64 ring', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
+type Mode = 'f32 fast' | 'f64 ring' | 'fast' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'raw zmq 5 B' | 'small: 2 all-reduces' | 'small: 1 all-gather';
+const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'raw zmq 5 B', 'f32 fast', 'f64 ring', 'fast', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
 /**
  * bytes per value each mode moves in each half of a ring all-reduce (0: the step's small vectors, not the
  * gradient): exact carries packed 6-byte integers in the reduce-scatter and float32 means in the all-gather, 5 on average
  */
-const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'raw zmq 5 B': 5, 'f32 fast': 4, 'f64 ring': 8, exact: 5, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
+const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'raw zmq 5 B': 5, 'f32 fast': 4, 'f64 ring': 8, fast: 4, exact: 5, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
 /** the step's small vectors: the bounds of the 10 tensors and the non-finite flag (MAX), the 11 block statistics (SUM) */
 const BOUNDS = 11;
 const STATS = 11;
 /** the raw baseline a ring mode is compared with: the same bytes on the bare wire */
-const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', exact: 'raw zmq 5 B' };
+const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', fast: 'raw zmq f32', exact: 'raw zmq 5 B' };
 const WARMUP = 3;
 
 function parseArgs(argv: string[]): Options & { child?: { rank: number; world: number } } {
@@ -69,7 +70,7 @@ function parseArgs(argv: string[]): Options & { child?: { rank: number; world: n
     iterations: int('iterations', 20),
     worlds: (get('worlds') ?? '2,3,4').split(',').map(Number),
     length: int('length', 604_384),
-    chunkKiB: (get('chunk-kib') ?? '256').split(',').map(Number),
+    chunkKiB: (get('chunk-kib') ?? String(DEFAULT_CHUNK_BYTES / 1024)).split(',').map(Number),
   };
   if (opts.worlds.some((w) => !Number.isInteger(w) || w < 2)) throw new Error('--worlds must list integers ≥ 2');
   if (opts.chunkKiB.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--chunk-kib must list positive integers');
@@ -159,17 +160,25 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
     } else if (mode === 'f64 ring') {
       await ring.allReduce(f64, 'sum', { tag: tag() });
     } else {
-      // the trainer's small collective: bounds and flag, statistics (see the small rows)
+      // the trainer's path (reduceAndApply): the small collective (bounds and flag, statistics: see the small rows),
+      // then the shard's sum, the all-reduce and the mean, checked finite
       const small = new Float64Array(BOUNDS + STATS);
       small[0] = ops.blockMaxAbs(shard, layout)[0];
       const all = await ring.allGather(small, { tag: tag() });
       let bound = 0;
       for (let o = 0; o < all.length; o += small.length) bound = Math.max(bound, all[o]);
+      if (mode === 'fast') {
+        const sum = ops.floatSum(shard, layout);
+        await ring.allReduce(sum, 'sum', { tag: tag() });
+        if (!ops.allFinite(ops.meanFromFloat(sum, layout, world)[0])) throw new Error('non-finite mean');
+        return;
+      }
       const e = Int32Array.of(chooseExponent(bound, world));
       // each rank converts the segment it reduced to the float32 mean; the means are gathered
       const fixed = ops.fixedSum(shard, e, layout);
       const mean = ops.meanOutput(layout);
-      await ring.allReduceFixedTo(fixed, mean, (start, end) => void ops.meanFromFixedRange(fixed, e, layout, 1, start, end, mean), { tag: tag() });
+      await ring.allReduceFixedTo(fixed, mean, (start, end) => void ops.meanFromFixedRange(fixed, e, layout, world, start, end, mean), { tag: tag() });
+      if (!ops.allFinite(mean)) throw new Error('non-finite mean');
     }
   };
   // the cases take turns (see the file's comment); every rank runs the same sequence
@@ -256,7 +265,7 @@ async function parent(opts: Options): Promise<void> {
     `${opts.chunkKiB.join(', ')} KiB chunks, ${opts.iterations} timed iterations (+${WARMUP} warm-up), modes taking turns, ` +
     `${cpus().length} CPU cores, node ${process.version}`);
   console.log(`machine load average at start: ${loadavg()[0].toFixed(2)} (other processes share the cores)`);
-  const rows: string[][] = [['N', 'mode', 'chunk KiB', 'MB', 'median ms', 'p90 ms', 'GC ms', 'bus GB/s', 'of raw wire', '× f32 ring']];
+  const rows: string[][] = [['N', 'mode', 'chunk KiB', 'MB', 'median ms', 'p90 ms', 'GC ms', 'bus GB/s', 'of raw wire', '× f32 ring', '× fast']];
   for (const world of opts.worlds) {
     const perRank = await runWorld(opts, world);
     // per iteration, the slowest rank's time: the collective is done when all ranks are
@@ -267,14 +276,15 @@ async function parent(opts: Options): Promise<void> {
     for (const c of casesOf(opts)) {
       const cells = [String(world), c.mode];
       if (WIDTH[c.mode] === 0) {
-        rows.push([...cells, '', ((8 * (BOUNDS + STATS)) / 1e6).toFixed(4), medianOf(c).toFixed(2), quantile(slowest(c), 0.9).toFixed(2), gcOf(c), '', '', '']);
+        rows.push([...cells, '', ((8 * (BOUNDS + STATS)) / 1e6).toFixed(4), medianOf(c).toFixed(2), quantile(slowest(c), 0.9).toFixed(2), gcOf(c), '', '', '', '']);
         continue;
       }
       const base = BASELINE[c.mode];
       rows.push([
         ...cells, String(c.chunkKiB), ((opts.length * WIDTH[c.mode]) / 1e6).toFixed(2), medianOf(c).toFixed(2), quantile(slowest(c), 0.9).toFixed(2), gcOf(c), busOf(c).toFixed(3),
         base ? `${((100 * busOf(c)) / busOf({ mode: base, chunkKiB: c.chunkKiB })).toFixed(0)}%` : '',
-        c.mode === 'exact' || c.mode === 'f64 ring' ? `${(medianOf(c) / medianOf({ mode: 'f32 fast', chunkKiB: c.chunkKiB })).toFixed(2)}×` : '',
+        c.mode === 'exact' || c.mode === 'f64 ring' || c.mode === 'fast' ? `${(medianOf(c) / medianOf({ mode: 'f32 fast', chunkKiB: c.chunkKiB })).toFixed(2)}×` : '',
+        c.mode === 'exact' ? `${(medianOf(c) / medianOf({ mode: 'fast', chunkKiB: c.chunkKiB })).toFixed(2)}×` : '',
       ]);
     }
   }
@@ -283,7 +293,8 @@ async function parent(opts: Options): Promise<void> {
     console.log(`| ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`);
     if (i === 0) console.log(`|${widths.map((w, c) => (c < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   }
-  console.log(`exact = max|g| (the kernel's) + the small all-gather + toFixed + reduce-scatter packed (6 B) + each rank's segment to the f32 mean + all-gather in f32 (the trainer's, with the ${opsUsed} arithmetic, 1 thread);`);
+  console.log(`exact = the trainer's exact path: max|g| (the kernel's) + the small all-gather + toFixed + reduce-scatter packed (6 B) + each rank's segment to the f32 mean + all-gather in f32 + the finite check;`);
+  console.log(`fast = the trainer's fast path: max|g| + the small all-gather + the float32 sum + the f32 ring + the mean + the finite check (both with the ${opsUsed} arithmetic, 1 thread);`);
   console.log(`machine load average at end: ${loadavg()[0].toFixed(2)}`);
   console.log("'GC ms' = garbage collection per call, the mean over iterations, on the rank that spent most.");
   console.log("'of raw wire' = the ring's bus bandwidth over that of raw zmq for the same bytes in the same chunks (f32: raw zmq f32; f64: raw zmq f64; exact, 6 + 4 bytes a value: raw zmq 5 B).");

@@ -3,7 +3,7 @@
  * gradients and broadcasts state over ZeroMQ ({@link Ring}); fixed-point conversion makes gradient
  * sums exact and independent of order and world size ({@link toFixed}, {@link fixedSum}, {@link meanFromFixed}).
  */
-export { Ring, type AllReduceOptions, type CollectiveCallOptions, type CollectiveTag, type CurveKeys, type RingOptions, type RingPlacement } from './ring.ts';
+export { DEFAULT_CHUNK_BYTES, Ring, type AllReduceOptions, type CollectiveCallOptions, type CollectiveTag, type CurveKeys, type RingOptions, type RingPlacement } from './ring.ts';
 export {
   CollectiveAbortedError,
   CollectiveError,
