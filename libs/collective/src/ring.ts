@@ -155,12 +155,10 @@ interface Call {
 class Staging {
   private bytes = new Uint8Array(0);
 
-  /** `count` elements of `Ctor` at element `index` (the vector's numbering, `width` bytes each). */
-  view<T extends Frame>(Ctor: { new (buffer: ArrayBuffer, byteOffset: number, length: number): T }, width: number, index: number, count: number, vectorLength: number): T {
-    const need = vectorLength * width;
-    if (this.bytes.byteLength < need) this.bytes = new Uint8Array(need);
-    const elems = width === PACKED_BYTES ? count * PACKED_BYTES : count;
-    return new Ctor(this.bytes.buffer as ArrayBuffer, index * width, elems);
+  /** The bytes of elements [start, end) of a vector of `length` elements, `width` bytes each. */
+  region(range: Range, width: number, length: number): Uint8Array {
+    if (this.bytes.byteLength < length * width) this.bytes = new Uint8Array(length * width);
+    return this.bytes.subarray(range.start * width, range.end * width);
   }
 }
 
@@ -405,7 +403,7 @@ export class Ring {
     /** a reduce-scatter frame of buf[range]: the buffer itself (delivered before we finish), or packed */
     const reduceFrame = (range: Range): Frame => {
       if (!packed) return buf.subarray(range.start, range.end);
-      const frame = this.staging.reduce.view(Uint8Array, PACKED_BYTES, range.start, range.end - range.start, buf.length);
+      const frame = this.staging.reduce.region(range, PACKED_BYTES, buf.length);
       packedWire.pack(fixed.subarray(range.start, range.end), frame);
       return frame;
     };
@@ -435,17 +433,15 @@ export class Ring {
    */
   private gatherFrame(src: ReduceBuffer, range: Range, dtype: WireDtype, convert?: (start: number, end: number) => void): Frame {
     convert?.(range.start, range.end);
-    const count = range.end - range.start;
-    const stage = this.staging.gather;
+    const values = src.subarray(range.start, range.end);
     if (dtype === 'u8') {
-      const frame = stage.view(Uint8Array, PACKED_BYTES, range.start, count, src.length);
-      packedWire.pack((src as Float64Array).subarray(range.start, range.end), frame);
+      const frame = this.staging.gather.region(range, PACKED_BYTES, src.length);
+      packedWire.pack(values as Float64Array, frame);
       return frame;
     }
-    const frame = src instanceof Float32Array
-      ? stage.view(Float32Array, 4, range.start, count, src.length)
-      : stage.view(Float64Array, 8, range.start, count, src.length);
-    frame.set(src.subarray(range.start, range.end));
+    const bytes = this.staging.gather.region(range, src.BYTES_PER_ELEMENT, src.length);
+    const frame = src instanceof Float32Array ? new Float32Array(bytes.buffer, bytes.byteOffset, values.length) : new Float64Array(bytes.buffer, bytes.byteOffset, values.length);
+    frame.set(values);
     return frame;
   }
 
