@@ -9,8 +9,9 @@ import type { Tensor, TensorLike } from './tensor.ts';
 /**
  * Version of the wire format. Peers must agree exactly: a header with another `v` is refused
  * with reason `wrong-version`. Bump it on any change to an existing type's fields or meaning.
+ * 2: an exact all-reduce's chunks carry 48-bit fixed point packed into 6 bytes (`u8`), not float64.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Which tensors a message type may carry: `'none'`, `'any'` (any names, e.g. actor call

@@ -102,38 +102,38 @@ describe('protocol codec: refusals', () => {
   });
 
   it('refuses another protocol version, or none', () => {
-    expectReason(() => decode([rawHeader({ v: PROTOCOL_VERSION + 1, type: 'shutdown', run: 'r' })]), 'wrong-version', /version 2, expected 1/);
+    expectReason(() => decode([rawHeader({ v: PROTOCOL_VERSION + 1, type: 'shutdown', run: 'r' })]), 'wrong-version', new RegExp(`version ${PROTOCOL_VERSION + 1}, expected ${PROTOCOL_VERSION}`));
     expectReason(() => decode([rawHeader({ type: 'shutdown', run: 'r' })]), 'wrong-version', /none/);
     expectReason(() => decode([rawHeader({ v: '1', type: 'shutdown', run: 'r' })]), 'wrong-version');
   });
 
   it('refuses an unknown type, naming it', () => {
-    expectReason(() => decode([rawHeader({ v: 1, type: 'launch-missiles', run: 'r' })]), 'unknown-type', /launch-missiles/);
-    expectReason(() => decode([rawHeader({ v: 1, type: 'toString', run: 'r' })]), 'unknown-type');
-    expectReason(() => decode([rawHeader({ v: 1, run: 'r' })]), 'unknown-type');
+    expectReason(() => decode([rawHeader({ v: PROTOCOL_VERSION, type: 'launch-missiles', run: 'r' })]), 'unknown-type', /launch-missiles/);
+    expectReason(() => decode([rawHeader({ v: PROTOCOL_VERSION, type: 'toString', run: 'r' })]), 'unknown-type');
+    expectReason(() => decode([rawHeader({ v: PROTOCOL_VERSION, run: 'r' })]), 'unknown-type');
   });
 
   const schemaCases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['a missing run id', { v: 1, type: 'shutdown' }, /missing field 'run'/],
-    ['an empty run id', { v: 1, type: 'shutdown', run: '' }, /run: string shorter/],
-    ['a negative step', { v: 1, type: 'shutdown', run: 'r', step: -1 }, /step: -1 is outside/],
-    ['a fractional seq', { v: 1, type: 'shutdown', run: 'r', seq: 1.5 }, /seq: expected an integer/],
-    ['a missing field', { v: 1, type: 'welcome', run: 'r', rank: 0, world: 1 }, /missing field 'peers'/],
-    ['a wrong field type', { v: 1, type: 'register', run: 'r', host: 7, pid: 1, device: '', backend: 'cpu', configHash: 'x', protocol: 1 }, /register.host: expected a string, got number/],
-    ['an out-of-range pid', { v: 1, type: 'register', run: 'r', host: 'h', pid: 0, device: '', backend: 'cpu', configHash: 'x', protocol: 1 }, /pid: 0 is outside/],
-    ['an unexpected field', { v: 1, type: 'shutdown', run: 'r', launch: true }, /unexpected field 'launch'/],
-    ['inconsistent fields', { v: 1, type: 'welcome', run: 'r', rank: 0, world: 2, peers: ['tcp://a:1'] }, /1 peers for world 2/],
-    ['a bad peer address', { v: 1, type: 'welcome', run: 'r', rank: 0, world: 1, peers: ['nowhere'] }, /peers\[0\]/],
-    ['a non-finite heartbeat time', { v: 1, type: 'heartbeat', run: 'r', sentAt: Infinity }, /finite/],
-    ['a typed array where data is expected', { v: 1, type: 'result', run: 'r', id: 1, value: new Float32Array(2) }, /Float32Array is not plain data/],
-    ['a Set where data is expected', { v: 1, type: 'result', run: 'r', id: 1, value: new Set([1]) }, /Set is not plain data/],
-    ['an Error inside call arguments', { v: 1, type: 'call', run: 'r', id: 1, method: 'm', args: [new Error('x')] }, /args\[0\]: Error is not plain data/],
-    ['a RegExp inside data', { v: 1, type: 'result', run: 'r', id: 1, value: { a: [/x/] } }, /value.a\[0\]: RegExp/],
-    ['a Date where data is expected', { v: 1, type: 'result', run: 'r', id: 1, value: new Date(0) }, /Date is not plain data/],
-    ['tensors on a type that takes none', { v: 1, type: 'shutdown', run: 'r', tensors: { x: { frame: 1, dtype: 'u8', shape: [1] } } }, /takes none/],
-    ['a chunk without its data tensor', { v: 1, type: 'chunk', run: 'r', phase: 'rs', k: 0, seg: 0, chunk: 0, from: 0, world: 2, op: 'sum', n: 4 }, /expected exactly \[data\]/],
-    ['an unknown dtype', { v: 1, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'f16', shape: [1] } } }, /dtype/],
-    ['a tensor rank over the limit', { v: 1, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'u8', shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] } } }, /more than 8 items/],
+    ['a missing run id', { v: PROTOCOL_VERSION, type: 'shutdown' }, /missing field 'run'/],
+    ['an empty run id', { v: PROTOCOL_VERSION, type: 'shutdown', run: '' }, /run: string shorter/],
+    ['a negative step', { v: PROTOCOL_VERSION, type: 'shutdown', run: 'r', step: -1 }, /step: -1 is outside/],
+    ['a fractional seq', { v: PROTOCOL_VERSION, type: 'shutdown', run: 'r', seq: 1.5 }, /seq: expected an integer/],
+    ['a missing field', { v: PROTOCOL_VERSION, type: 'welcome', run: 'r', rank: 0, world: 1 }, /missing field 'peers'/],
+    ['a wrong field type', { v: PROTOCOL_VERSION, type: 'register', run: 'r', host: 7, pid: 1, device: '', backend: 'cpu', configHash: 'x', protocol: 1 }, /register.host: expected a string, got number/],
+    ['an out-of-range pid', { v: PROTOCOL_VERSION, type: 'register', run: 'r', host: 'h', pid: 0, device: '', backend: 'cpu', configHash: 'x', protocol: 1 }, /pid: 0 is outside/],
+    ['an unexpected field', { v: PROTOCOL_VERSION, type: 'shutdown', run: 'r', launch: true }, /unexpected field 'launch'/],
+    ['inconsistent fields', { v: PROTOCOL_VERSION, type: 'welcome', run: 'r', rank: 0, world: 2, peers: ['tcp://a:1'] }, /1 peers for world 2/],
+    ['a bad peer address', { v: PROTOCOL_VERSION, type: 'welcome', run: 'r', rank: 0, world: 1, peers: ['nowhere'] }, /peers\[0\]/],
+    ['a non-finite heartbeat time', { v: PROTOCOL_VERSION, type: 'heartbeat', run: 'r', sentAt: Infinity }, /finite/],
+    ['a typed array where data is expected', { v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, value: new Float32Array(2) }, /Float32Array is not plain data/],
+    ['a Set where data is expected', { v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, value: new Set([1]) }, /Set is not plain data/],
+    ['an Error inside call arguments', { v: PROTOCOL_VERSION, type: 'call', run: 'r', id: 1, method: 'm', args: [new Error('x')] }, /args\[0\]: Error is not plain data/],
+    ['a RegExp inside data', { v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, value: { a: [/x/] } }, /value.a\[0\]: RegExp/],
+    ['a Date where data is expected', { v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, value: new Date(0) }, /Date is not plain data/],
+    ['tensors on a type that takes none', { v: PROTOCOL_VERSION, type: 'shutdown', run: 'r', tensors: { x: { frame: 1, dtype: 'u8', shape: [1] } } }, /takes none/],
+    ['a chunk without its data tensor', { v: PROTOCOL_VERSION, type: 'chunk', run: 'r', phase: 'rs', k: 0, seg: 0, chunk: 0, from: 0, world: 2, op: 'sum', n: 4 }, /expected exactly \[data\]/],
+    ['an unknown dtype', { v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'f16', shape: [1] } } }, /dtype/],
+    ['a tensor rank over the limit', { v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'u8', shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] } } }, /more than 8 items/],
   ];
   for (const [what, header, text] of schemaCases) {
     it(`refuses ${what}`, () => expectReason(() => decode([rawHeader(header), Buffer.alloc(1)].slice(0, header.tensors ? 2 : 1)), 'schema', text));
@@ -144,16 +144,16 @@ describe('protocol codec: refusals', () => {
     expectReason(() => decode([head]), 'frame-mismatch', /frame 1 of 1/);
     expectReason(() => decode([head, frame, frame]), 'frame-mismatch', /2 tensor frames but 1/);
     expectReason(() => decode([head, frame.subarray(0, 15)]), 'frame-mismatch', /needs 16 bytes, frame 1 has 15/);
-    const shared = rawHeader({ v: 1, type: 'result', run: 'r', id: 1, tensors: { a: { frame: 1, dtype: 'u8', shape: [1] }, b: { frame: 1, dtype: 'u8', shape: [1] } } });
+    const shared = rawHeader({ v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, tensors: { a: { frame: 1, dtype: 'u8', shape: [1] }, b: { frame: 1, dtype: 'u8', shape: [1] } } });
     expectReason(() => decode([shared, Buffer.alloc(1), Buffer.alloc(1)]), 'frame-mismatch', /more than one tensor/);
     expectReason(() => decode([]), 'frame-mismatch');
     expectReason(() => decode([head, 'text' as unknown as Uint8Array]), 'frame-mismatch', /not bytes/);
   });
 
   it('refuses huge declared shapes as oversized, without allocating', () => {
-    const header = rawHeader({ v: 1, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'f64', shape: [0xffffffff, 0xffffffff, 0xffffffff] } } });
+    const header = rawHeader({ v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'f64', shape: [0xffffffff, 0xffffffff, 0xffffffff] } } });
     expectReason(() => decode([header, Buffer.alloc(8)]), 'oversized', /shape/);
-    const justOver = rawHeader({ v: 1, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'f32', shape: [257] } } });
+    const justOver = rawHeader({ v: PROTOCOL_VERSION, type: 'result', run: 'r', id: 1, tensors: { x: { frame: 1, dtype: 'f32', shape: [257] } } });
     expectReason(() => decode([justOver, Buffer.alloc(4)], { maxMessageBytes: 1024 }), 'oversized');
   });
 
