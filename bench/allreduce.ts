@@ -10,7 +10,8 @@
  * time per iteration) and the bus bandwidth 2(N − 1)/N · S / t, S the buffer's bytes. The `exact`
  * rows time the whole path a trainer runs: local max |g|, the all-gather of the step's small vectors (bounds,
  * flag, statistics), toFixed, the reduce-scatter of packed 6-byte integers, each rank's segment to the float32 mean, the float32
- * all-gather (`Ring.allReduceFixedTo`), the finite check. The `fast` rows time the same path of `--reduce fast`
+ * all-gather (`Ring.allReduceFixedTo`), the finite check; `exact ring` is that collective alone, from a
+ * fixed-point sum made beforehand. The `fast` rows time the same path of `--reduce fast`
  * (the float32 sum and ring, the mean), so that `× fast` compares what a step pays for exactness. The `small`
  * rows compare that all-gather with the two all-reduces (MAX, SUM) it replaced. The baseline, in the same run and processes: `raw zmq`, each rank pushing
  * the bytes a ring all-reduce of S moves per rank (2(N − 1)/N · S, in the same chunks) to its right neighbour
@@ -42,18 +43,18 @@ interface Options {
   chunkKiB: number[];
 }
 
-type Mode = 'f32 fast' | 'f64 ring' | 'fast' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'raw zmq 5 B' | 'small: 2 all-reduces' | 'small: 1 all-gather';
-const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'raw zmq 5 B', 'f32 fast', 'f64 ring', 'fast', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
+type Mode = 'f32 ring' | 'f64 ring' | 'exact ring' | 'fast' | 'exact' | 'raw zmq f32' | 'raw zmq f64' | 'raw zmq 5 B' | 'small: 2 all-reduces' | 'small: 1 all-gather';
+const MODES: Mode[] = ['raw zmq f32', 'raw zmq f64', 'raw zmq 5 B', 'f32 ring', 'f64 ring', 'exact ring', 'fast', 'exact', 'small: 2 all-reduces', 'small: 1 all-gather'];
 /**
  * bytes per value each mode moves in each half of a ring all-reduce (0: the step's small vectors, not the
  * gradient): exact carries packed 6-byte integers in the reduce-scatter and float32 means in the all-gather, 5 on average
  */
-const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'raw zmq 5 B': 5, 'f32 fast': 4, 'f64 ring': 8, fast: 4, exact: 5, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
+const WIDTH: Record<Mode, number> = { 'raw zmq f32': 4, 'raw zmq f64': 8, 'raw zmq 5 B': 5, 'f32 ring': 4, 'f64 ring': 8, 'exact ring': 5, fast: 4, exact: 5, 'small: 2 all-reduces': 0, 'small: 1 all-gather': 0 };
 /** the step's small vectors: the bounds of the 10 tensors and the non-finite flag (MAX), the 11 block statistics (SUM) */
 const BOUNDS = 11;
 const STATS = 11;
 /** the raw baseline a ring mode is compared with: the same bytes on the bare wire */
-const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 fast': 'raw zmq f32', 'f64 ring': 'raw zmq f64', fast: 'raw zmq f32', exact: 'raw zmq 5 B' };
+const BASELINE: Partial<Record<Mode, Mode>> = { 'f32 ring': 'raw zmq f32', 'f64 ring': 'raw zmq f64', 'exact ring': 'raw zmq 5 B', fast: 'raw zmq f32', exact: 'raw zmq 5 B' };
 const WARMUP = 3;
 
 function parseArgs(argv: string[]): Options & { child?: { rank: number; world: number } } {
@@ -132,7 +133,9 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
   const f32 = new Float32Array(n);
   const f64 = new Float64Array(n);
   const fixedGrad = new Float64Array(n);
-  toFixed(grad, 30, fixedGrad, false);
+  const exponent30 = Int32Array.of(30);
+  toFixed(grad, exponent30[0], fixedGrad, false);
+  const meanOut = new Float32Array(n);
   let step = 0;
   const tag = () => ({ run: 'bench', step: step++ });
   const cases = casesOf(opts);
@@ -155,10 +158,13 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
     } else if (mode === 'small: 1 all-gather') {
       // how it does now: one all-gather, each rank combining in rank order
       await ring.allGather(new Float64Array(BOUNDS + STATS).fill(rank), { tag: tag() });
-    } else if (mode === 'f32 fast') {
+    } else if (mode === 'f32 ring') {
       await ring.allReduce(f32, 'sum', { tag: tag() });
     } else if (mode === 'f64 ring') {
       await ring.allReduce(f64, 'sum', { tag: tag() });
+    } else if (mode === 'exact ring') {
+      // the collective alone, from a fixed-point sum made beforehand: packed reduce-scatter, float32 all-gather
+      await ring.allReduceFixedTo(f64, meanOut, (start, end) => void ops.meanFromFixedRange(f64, exponent30, layout, world, start, end, meanOut), { tag: tag() });
     } else {
       // the trainer's path (reduceAndApply): the small collective (bounds and flag, statistics: see the small rows),
       // then the shard's sum, the all-reduce and the mean, checked finite
@@ -283,7 +289,7 @@ async function parent(opts: Options): Promise<void> {
       rows.push([
         ...cells, String(c.chunkKiB), ((opts.length * WIDTH[c.mode]) / 1e6).toFixed(2), medianOf(c).toFixed(2), quantile(slowest(c), 0.9).toFixed(2), gcOf(c), busOf(c).toFixed(3),
         base ? `${((100 * busOf(c)) / busOf({ mode: base, chunkKiB: c.chunkKiB })).toFixed(0)}%` : '',
-        c.mode === 'exact' || c.mode === 'f64 ring' || c.mode === 'fast' ? `${(medianOf(c) / medianOf({ mode: 'f32 fast', chunkKiB: c.chunkKiB })).toFixed(2)}×` : '',
+        c.mode !== 'f32 ring' && !c.mode.startsWith('raw') ? `${(medianOf(c) / medianOf({ mode: 'f32 ring', chunkKiB: c.chunkKiB })).toFixed(2)}×` : '',
         c.mode === 'exact' ? `${(medianOf(c) / medianOf({ mode: 'fast', chunkKiB: c.chunkKiB })).toFixed(2)}×` : '',
       ]);
     }

@@ -497,7 +497,7 @@ fn pow2(e: i32) -> f32 {
 }
 
 // Math.round(g · 2^e) (halves toward +∞) as a 64-bit two's complement (lo, hi). The exponent keeps |g · 2^e| below
-// 2^53 (@nbm/collective's chooseExponent), so g · 2^e is exact in f32 (a power-of-two scaling, in two halves to
+// 2^46 (@nbm/collective's chooseExponent), so g · 2^e is exact in f32 (a power-of-two scaling, in two halves to
 // stay inside f32's exponent range), and so are floor, the fraction and the split at 2^32.
 fn to_fixed(g: f32, e: i32) -> vec2<u32> {
   let h = e / 2;
