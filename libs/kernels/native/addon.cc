@@ -643,54 +643,30 @@ napi_value Combine(napi_env env, napi_callback_info info) {
 }
 
 /**
- * packed(kind, fixed, bytes): @nbm/collective's fixed-point wire, 6 bytes a value (a 48-bit two's complement
+ * packed(kind, fixed, bytes, tier): @nbm/collective's fixed-point wire, 6 bytes a value (a 48-bit two's complement
  * integer, little-endian; −2^47 marks an overflowed element), bit for bit. 'pack': bytes ← fixed (a NaN, or a value
  * beyond ±(2^47 − 1), becomes the mark); 'unpack': fixed ← bytes (the mark as NaN); 'add': fixed += bytes, a sum
- * beyond ±(2^47 − 1) or a mark storing NaN, returning true when no element overflowed. One thread, no tier.
+ * beyond ±(2^47 − 1) or a mark storing NaN, returning true when no element overflowed. One thread.
  */
 napi_value Packed(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    napi_value a[3];
-    args(env, info, 3, a);
+    napi_value a[4];
+    args(env, info, 4, a);
     const std::string kind = str(env, a[0], "kind");
     if (kind != "pack" && kind != "unpack" && kind != "add") rangeError("kind must be 'pack', 'unpack' or 'add'");
     size_t n, m;
     double* fixed = typedArrayOfAnyLength<double>(env, a[1], napi_float64_array, "fixed", &n);
     uint8_t* bytes = typedArrayOfAnyLength<uint8_t>(env, a[2], napi_uint8_array, "bytes", &m);
-    constexpr size_t kWidth = 6;
-    if (m != n * kWidth) rangeError(std::to_string(n) + " values need " + std::to_string(n * kWidth) + " packed bytes, got " + std::to_string(m));
-    constexpr int64_t kMark = -(int64_t(1) << 47);
-    // value i: its 48 bits sign-extended, NaN for the mark. All but the last are read as 8 bytes (the next value's
-    // first two dropped by the shift): a 6-byte copy into a wider variable stalls store-to-load forwarding, 9×
-    // slower here. Little-endian host (checked by @nbm/protocol).
-    const auto at = [&](size_t i) {
-      uint64_t u = 0;
-      if (i + 1 < n) std::memcpy(&u, bytes + i * kWidth, 8);
-      else std::memcpy(&u, bytes + i * kWidth, kWidth);
-      const int64_t q = int64_t(u << 16) >> 16;
-      return q == kMark ? NAN : double(q);
-    };
+    if (m != n * 6) rangeError(std::to_string(n) + " values need " + std::to_string(n * 6) + " packed bytes, got " + std::to_string(m));
+    const KernelOps* ops = tierByName(env, a[3]);
     napi_value r;
-    if (kind == "pack") {
-      for (size_t i = 0; i < n; i++) {
-        const double v = fixed[i];
-        const int64_t q = std::fabs(v) <= kFixedMax ? int64_t(v) : kMark;
-        std::memcpy(bytes + i * kWidth, &q, kWidth);
-      }
-      check(env, napi_get_undefined(env, &r), "undefined");
-    } else if (kind == "unpack") {
-      for (size_t i = 0; i < n; i++) fixed[i] = at(i);
-      check(env, napi_get_undefined(env, &r), "undefined");
-    } else {
-      bool ok = true;
-      for (size_t i = 0; i < n; i++) {
-        const double v = fixed[i] + at(i);
-        const bool in = std::fabs(v) <= kFixedMax;  // false for NaN too
-        fixed[i] = in ? v : NAN;
-        ok &= in;
-      }
-      check(env, napi_get_boolean(env, ok, &r), "bool");
+    if (kind == "add") {
+      check(env, napi_get_boolean(env, ops->addPacked(fixed, bytes, n) != 0, &r), "bool");
+      return r;
     }
+    if (kind == "pack") ops->packFixed(fixed, n, bytes);
+    else ops->unpackFixed(bytes, n, fixed);
+    check(env, napi_get_undefined(env, &r), "undefined");
     return r;
   });
 }

@@ -158,6 +158,10 @@ struct KernelOps {
   size_t (*redFromFixed)(const double* s, size_t n, double inv, double scale, float* out);
   void (*redFloat)(const float* g, size_t n, float* dst);
   void (*redFromFloat)(const float* s, size_t n, double examples, float* out);
+  /** @nbm/collective's fixed-point wire (6 bytes a value): pack, unpack, and add into dst (0 if any overflowed). */
+  void (*packFixed)(const double* src, size_t n, uint8_t* dst);
+  void (*unpackFixed)(const uint8_t* src, size_t n, double* dst);
+  int (*addPacked)(double* dst, const uint8_t* src, size_t n);
 };
 
 namespace isa_avx512 { extern const KernelOps ops; }

@@ -28,8 +28,8 @@ export interface NativeAddon {
   combine(kind: 'sumF64', dst: Float64Array, src: Float64Array): undefined;
   combine(kind: 'sumFixed', dst: Float64Array, src: Float64Array): boolean;
   /** @nbm/collective's fixed-point wire, bit for bit: 'pack' bytes ← fixed, 'unpack' fixed ← bytes, 'add' fixed += bytes. */
-  packed(kind: 'pack' | 'unpack', fixed: Float64Array, bytes: Uint8Array): undefined;
-  packed(kind: 'add', fixed: Float64Array, bytes: Uint8Array): boolean;
+  packed(kind: 'pack' | 'unpack', fixed: Float64Array, bytes: Uint8Array, tier?: string): undefined;
+  packed(kind: 'add', fixed: Float64Array, bytes: Uint8Array, tier?: string): boolean;
   /** k-step Gibbs chains from y = μ(x), one per row of x. */
   chain(args: AddonChainArgs): AddonChainResult;
   /** CD-k gradient sums and statistics, one result per block. */

@@ -229,17 +229,17 @@ export class NativeKernel {
 
   /** `@nbm/collective`'s packFixed: src (n) into dst (6n bytes). */
   packFixed(src: Float64Array, dst: Uint8Array): void {
-    this.addon.packed('pack', src, dst);
+    this.addon.packed('pack', src, dst, this.tier);
   }
 
   /** `@nbm/collective`'s unpackFixed: src (6n bytes) into dst (n). */
   unpackFixed(src: Uint8Array, dst: Float64Array): void {
-    this.addon.packed('unpack', dst, src);
+    this.addon.packed('unpack', dst, src, this.tier);
   }
 
   /** `@nbm/collective`'s addPackedInto: dst (n) += src (6n bytes); true when no element overflowed. */
   addPacked(dst: Float64Array, src: Uint8Array): boolean {
-    return this.addon.packed('add', dst, src);
+    return this.addon.packed('add', dst, src, this.tier);
   }
 
   /** Largest |v[i]|, Infinity where any element is NaN or ±Inf (one vector; blockMaxAbs's rule). */

@@ -199,38 +199,48 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
     expect(kernel.sumFixed(clean, fb)).to.equal(true);
   });
 
-  it('packFixed, unpackFixed and addPacked: the 6-byte wire (marks, out-of-range values, both bounds, sums over the bound)', function () {
+  it('packFixed, unpackFixed and addPacked on every tier: the 6-byte wire (marks, out-of-range values, both bounds, sums over the bound, every tail length)', function () {
     const kernel = kernelOrSkip(this);
     const rnd = lcg(23);
-    const n = 40_003;
     // magnitudes from 1 to 2^47, both signs, with the edges and every kind of value that becomes the mark
-    const src = Float64Array.from({ length: n }, () => Math.round((rnd() < 0.5 ? -1 : 1) * 2 ** (47 * rnd())));
-    src.set([0, 1, -1, FIXED_MAX, -FIXED_MAX, FIXED_MAX + 1, -(FIXED_MAX + 1), NaN, 2 ** 60, -Infinity], 0);
-    const want = new Uint8Array(n * PACKED_BYTES);
-    packFixed(src, want);
-    const got = new Uint8Array(n * PACKED_BYTES).fill(7);
-    kernel.packFixed(src, got);
-    expect(Buffer.from(got).equals(Buffer.from(want))).to.equal(true);
+    const values = (n: number) => {
+      const v = Float64Array.from({ length: n }, () => Math.round((rnd() < 0.5 ? -1 : 1) * 2 ** (47 * rnd())));
+      v.set([0, 1, -1, FIXED_MAX, -FIXED_MAX, FIXED_MAX + 1, -(FIXED_MAX + 1), NaN, 2 ** 60, -Infinity, 2 ** 51, -(2 ** 51)].slice(0, n), 0);
+      return v;
+    };
+    for (const tier of kernel.tiers) {
+      const kt = kernel.withTier(tier);
+      // lengths around the vector loops' ends (8 values a step, stopping one or two short) and a long one
+      for (const n of [1, 2, 7, 8, 9, 10, 16, 17, 18, 40_003]) {
+        const what = `${tier}, n ${n}`;
+        const src = values(n);
+        const want = new Uint8Array(n * PACKED_BYTES);
+        packFixed(src, want);
+        const got = new Uint8Array(n * PACKED_BYTES).fill(7);
+        kt.packFixed(src, got);
+        expect(Buffer.from(got).equals(Buffer.from(want)), `pack, ${what}`).to.equal(true);
 
-    const back = new Float64Array(n);
-    unpackFixed(want, back);
-    const backNative = new Float64Array(n).fill(3);
-    kernel.unpackFixed(want, backNative);
-    expect(bits(backNative).equals(bits(back))).to.equal(true);
+        const back = new Float64Array(n);
+        unpackFixed(want, back);
+        const backNative = new Float64Array(n).fill(3);
+        kt.unpackFixed(want, backNative);
+        expect(bits(backNative).equals(bits(back)), `unpack, ${what}`).to.equal(true);
 
-    const dst = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 47));
-    dst[3] = 1; // FIXED_MAX + 1: just over
-    dst[11] = NaN; // a mark from an earlier hop
-    const wantSum = dst.slice();
-    const jsOk = addPackedInto(wantSum, want);
-    const gotSum = dst.slice();
-    expect(kernel.addPacked(gotSum, want)).to.equal(jsOk).and.to.equal(false);
-    expect(bits(gotSum).equals(bits(wantSum))).to.equal(true);
-    const clean = new Float64Array(4);
-    const small = new Uint8Array(4 * PACKED_BYTES);
-    packFixed(Float64Array.of(1, -2, 3, -4), small);
-    expect(kernel.addPacked(clean, small)).to.equal(true);
-    expect(Array.from(clean)).to.deep.equal([1, -2, 3, -4]);
+        const dst = Float64Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 2 ** 47));
+        if (n > 3) dst[3] = 1; // FIXED_MAX + 1: just over
+        if (n > 9) dst[9] = NaN; // a mark from an earlier hop
+        const wantSum = dst.slice();
+        const jsOk = addPackedInto(wantSum, want);
+        const gotSum = dst.slice();
+        expect(kt.addPacked(gotSum, want), `add's flag, ${what}`).to.equal(jsOk);
+        expect(bits(gotSum).equals(bits(wantSum)), `add, ${what}`).to.equal(true);
+      }
+      const clean = new Float64Array(20);
+      const small = new Uint8Array(20 * PACKED_BYTES);
+      packFixed(Float64Array.from({ length: 20 }, (_, i) => (i % 2 ? -i : i)), small);
+      expect(kt.addPacked(clean, small), tier).to.equal(true);
+      expect(Array.from(clean), tier).to.deep.equal(Array.from({ length: 20 }, (_, i) => (i % 2 ? -i : i)));
+    }
     expect(() => kernel.packFixed(new Float64Array(2), new Uint8Array(11))).to.throw(RangeError, /12 packed bytes/);
   });
 
