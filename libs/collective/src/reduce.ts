@@ -3,7 +3,7 @@
  * Each element is combined exactly once per hop, in an order fixed by the ring schedule, and the
  * all-gather then hands every rank the same reduced bytes.
  */
-import { addFixedInto, addPackedInto, packFixed, unpackFixed } from './fixed-point.ts';
+import { addPackedInto, packFixed, unpackFixed } from './fixed-point.ts';
 
 /** Reduction operator of a collective. */
 export type ReduceOp = 'sum' | 'max';
@@ -16,14 +16,12 @@ export type Kernel = (dst: ReduceBuffer, src: ReduceBuffer) => void;
 
 /**
  * Faster versions of the sums, registered by a library that has them (@nbm/kernels registers the native
- * kernel's): the same bits element for element (each is one IEEE-754 addition, and the fixed-point sum marks an
- * overflow NaN as {@link addFixedInto} does), so whether one is registered never changes a result.
+ * kernel's): the same bits element for element (each is one IEEE-754 addition, and the packed fixed-point sum
+ * marks an overflow NaN as {@link addPackedInto} does), so whether one is registered never changes a result.
  */
 export interface CombineAccelerator {
   sumF32(dst: Float32Array, src: Float32Array): void;
   sumF64(dst: Float64Array, src: Float64Array): void;
-  /** addFixedInto: true when no element overflowed */
-  sumFixed(dst: Float64Array, src: Float64Array): boolean;
   /** packFixed */
   packFixed(src: Float64Array, dst: Uint8Array): void;
   /** unpackFixed */
@@ -85,12 +83,6 @@ function maxF64(dst: Float64Array, src: Float64Array): void {
   for (let i = 0; i < n; i++) dst[i] = Math.max(dst[i], src[i]);
 }
 
-function sumFixed(dst: Float64Array, src: Float64Array): void {
-  const fast = acceleratorFor(dst.length);
-  if (fast) fast.sumFixed(dst, src);
-  else addFixedInto(dst, src);
-}
-
 /** The fixed-point wire (6 bytes a value): {@link packFixed}, {@link unpackFixed} and {@link addPackedInto}, accelerated. */
 export const packedWire = {
   pack(src: Float64Array, dst: Uint8Array): void {
@@ -111,12 +103,10 @@ export const packedWire = {
 };
 
 /**
- * The kernel for `op` on buffers of `dtype`. With `exact` (float64 fixed-point integers only), a sum
- * that leaves ±(2^47 − 1) marks the element NaN instead of rounding; `fromFixed` then reports it.
+ * The kernel for `op` on buffers of `dtype`. (A fixed-point sum travels packed: {@link packedWire}; its MAX, of
+ * integers, is exact as it is.)
  */
-export function kernelFor(op: ReduceOp, exact: boolean, dtype: 'f32' | 'f64'): Kernel {
-  if (exact && dtype !== 'f64') throw new RangeError('an exact reduction needs float64 fixed-point buffers');
+export function kernelFor(op: ReduceOp, dtype: 'f32' | 'f64'): Kernel {
   if (op === 'max') return (dtype === 'f32' ? maxF32 : maxF64) as Kernel;
-  if (exact) return sumFixed as Kernel;
   return (dtype === 'f32' ? sumF32 : sumF64) as Kernel;
 }

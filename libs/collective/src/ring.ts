@@ -287,7 +287,7 @@ export class Ring {
     const packed = exact && op === 'sum';
     if (packed) call.dtype = call.gatherDtype = 'u8';
     try {
-      await this.runAllReduce(buf, call, packed ? undefined : kernelFor(op, exact, buf instanceof Float32Array ? 'f32' : 'f64'));
+      await this.runAllReduce(buf, call, packed ? undefined : kernelFor(op, buf instanceof Float32Array ? 'f32' : 'f64'));
     } catch (err) {
       throw this.fail(err);
     }

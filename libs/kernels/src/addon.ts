@@ -23,10 +23,9 @@ export interface NativeAddon {
    */
   fill(kind: 'uniform', out: Float32Array, seed: number, stream: number, a: number, b: number, c: number, tier?: string): undefined;
   fill(kind: 'normal', out: Float32Array, seed: number, stream: number, a: number, b: number, c: number, tier?: string): Uint32Array | undefined;
-  /** dst += src in place: @nbm/collective's ring sums, bit for bit; 'sumFixed' says whether none overflowed. */
+  /** dst += src in place: @nbm/collective's ring sums, bit for bit. */
   combine(kind: 'sumF32', dst: Float32Array, src: Float32Array): undefined;
   combine(kind: 'sumF64', dst: Float64Array, src: Float64Array): undefined;
-  combine(kind: 'sumFixed', dst: Float64Array, src: Float64Array): boolean;
   /** @nbm/collective's fixed-point wire, bit for bit: 'pack' bytes ← fixed, 'unpack' fixed ← bytes, 'add' fixed += bytes. */
   packed(kind: 'pack' | 'unpack', fixed: Float64Array, bytes: Uint8Array, tier?: string): undefined;
   packed(kind: 'add', fixed: Float64Array, bytes: Uint8Array, tier?: string): boolean;

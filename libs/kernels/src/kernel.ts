@@ -222,11 +222,6 @@ export class NativeKernel {
     this.addon.combine('sumF64', dst, src);
   }
 
-  /** `@nbm/collective`'s addFixedInto: a sum beyond ±(2^47 − 1), or a NaN, stores NaN; true when none did. */
-  sumFixed(dst: Float64Array, src: Float64Array): boolean {
-    return this.addon.combine('sumFixed', dst, src);
-  }
-
   /** `@nbm/collective`'s packFixed: src (n) into dst (6n bytes). */
   packFixed(src: Float64Array, dst: Uint8Array): void {
     this.addon.packed('pack', src, dst, this.tier);

@@ -162,7 +162,7 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
     return dst;
   }
 
-  it('sumF32, sumF64 and sumFixed (overflow marks at ±(2^47 − 1), NaN in, zeros of both signs)', function () {
+  it('sumF32, sumF64 and the packed fixed-point sum (overflow marks at ±(2^47 − 1), NaN in, zeros of both signs)', function () {
     const kernel = kernelOrSkip(this);
     const rnd = lcg(17);
     const n = 50_001;
@@ -191,12 +191,14 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
     fa[2] = NaN; // a mark from an earlier hop travels on
     const wantFixed = fa.slice();
     const jsOk = addFixedInto(wantFixed, fb);
+    const packedB = new Uint8Array(n * PACKED_BYTES);
+    packFixed(fb, packedB);
     const gotFixed = fa.slice();
-    expect(kernel.sumFixed(gotFixed, fb)).to.equal(jsOk).and.to.equal(false);
+    expect(kernel.addPacked(gotFixed, packedB)).to.equal(jsOk).and.to.equal(false);
     expect(bits(gotFixed).equals(bits(wantFixed))).to.equal(true);
     expect([Number.isNaN(gotFixed[0]), gotFixed[1], Number.isNaN(gotFixed[2])]).to.deep.equal([true, -FIXED_MAX, true]);
     const clean = fb.slice();
-    expect(kernel.sumFixed(clean, fb)).to.equal(true);
+    expect(kernel.addPacked(clean, packedB)).to.equal(true);
   });
 
   it('packFixed, unpackFixed and addPacked on every tier: the 6-byte wire (marks, out-of-range values, both bounds, sums over the bound, every tail length)', function () {
@@ -247,6 +249,7 @@ describe("the ring's sums through the kernel equal @nbm/collective's JavaScript 
   it('refuses arrays of other types or lengths', function () {
     const kernel = kernelOrSkip(this);
     expect(() => kernel.sumF32(new Float32Array(4), new Float32Array(5))).to.throw(RangeError, /src has 5 elements, dst 4/);
-    expect(() => kernel.sumFixed(new Float64Array(4), new Float32Array(4) as unknown as Float64Array)).to.throw(TypeError, /src must be a Float64Array/);
+    expect(() => kernel.sumF64(new Float64Array(4), new Float32Array(4) as unknown as Float64Array)).to.throw(TypeError, /src must be a Float64Array/);
+    expect(() => kernel.addPacked(new Float64Array(4), new Float32Array(6) as unknown as Uint8Array)).to.throw(TypeError, /bytes must be a Uint8Array/);
   });
 });
