@@ -102,8 +102,10 @@ export class Mailbox {
         } finally {
           this.current = undefined;
         }
-        // setImmediate lets inbound messages in; setTimeout(0) also lets overdue timers (heartbeats) run
-        await new Promise<void>((resolve) => (performance.now() - started >= LONG_JOB_MS ? setTimeout(resolve, 0) : setImmediate(resolve)));
+        // setImmediate lets inbound messages in. After a long job, a second one, queued from the first, runs in
+        // the next turn of the loop, after its timers phase: overdue timers (heartbeats) go first, and the
+        // next job (often queued already: a step run ahead) waits no timer tick (setTimeout(0) waits ≥ 1 ms)
+        await new Promise<void>((resolve) => setImmediate(performance.now() - started >= LONG_JOB_MS ? () => setImmediate(resolve) : resolve));
       }
     } finally {
       this.pumping = false;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { judgeSilence } from '../src/liveness.ts';
+import { stat } from 'node:fs';
 import { Mailbox, abortCovers, type MailboxJob } from '../src/mailbox.ts';
 import { z85Decode, z85Encode, curveKeyProblem } from '../src/z85.ts';
 import { repeatFilter } from '../src/log.ts';
@@ -94,6 +95,29 @@ describe('runtime units', () => {
       expect(hit).to.deep.equal({ running: true, cancelled: 2 });
       await idle(box);
       expect(log).to.deep.equal(['start a5', 'aborted a5: stop', 'cancel b5: stop', 'cancel c: stop', 'start w', 'end w', 'start d6', 'end d6']);
+    });
+
+    it('a timer that fell due during a long synchronous job runs before the next queued job starts', async () => {
+      const log: string[] = [];
+      const box = new Mailbox(() => undefined);
+      // the jobs arrive in an I/O callback, as messages do: then an immediate queued after the job would run in
+      // this same turn of the loop, before its timers
+      await new Promise<void>((resolve) => stat(import.meta.filename, () => resolve()));
+      box.push({
+        label: 'busy',
+        abortable: true,
+        cancel: () => undefined,
+        run: async () => {
+          log.push('start busy');
+          setTimeout(() => log.push('heartbeat'), 0);
+          const until = performance.now() + 20;
+          while (performance.now() < until); // a synchronous stretch, as a native kernel call is
+          log.push('end busy');
+        },
+      });
+      box.push(job(log, 'next', 0));
+      await idle(box);
+      expect(log).to.deep.equal(['start busy', 'end busy', 'heartbeat', 'start next', 'end next']);
     });
 
     it('decides which jobs an abort covers', () => {

@@ -31,9 +31,9 @@ export function yieldingExecutor(o: YieldingOptions = {}): ExecutorFactory {
     const ex = await inner(p, state, log);
     const wrapped: StepExecutor = {
       kind: ex.kind,
-      async step(order) {
+      async step(order, next) {
         await pause();
-        return ex.step(order);
+        return ex.step(order, next);
       },
       snapshot: (position) => ex.snapshot(position),
       async validate(epoch) {

@@ -32,7 +32,11 @@ export interface StepReport {
  */
 export interface StepExecutor {
   readonly kind: 'local' | 'cluster';
-  step(order: StepOrder): Promise<StepReport>;
+  /**
+   * Runs `order`. `next`, when given, is the order the loop asks for next unless it stops first: an executor
+   * may start it before this one ends (its workers queue it), and undoes it if the loop asks for anything else.
+   */
+  step(order: StepOrder, next?: StepOrder): Promise<StepReport>;
   /** The current parameters and optimiser state (for checkpoints and pictures), at `position`. */
   snapshot(position: Position): Promise<TrainState>;
   /** Validation losses at the end of `epoch`. */

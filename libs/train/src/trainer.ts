@@ -12,7 +12,7 @@ import { createRunDir, epochCheckpointName, expectedTensors, latestCheckpoint, l
 import { ConfigError, validateConfig, type TrainConfig } from './config.ts';
 import { chooseEngine, type EngineChoice } from './engines.ts';
 import { restoreState } from './checkpoints.ts';
-import type { Position, StepExecutor } from './executor.ts';
+import type { Position, StepExecutor, StepOrder } from './executor.ts';
 import { builtinHooks, emit, emitEnd, type RunContext, type SaveReason, type TrainHooks } from './hooks/index.ts';
 import { LocalExecutor } from './local-executor.ts';
 import type { BatchMetrics } from './metrics.ts';
@@ -184,12 +184,24 @@ async function trainLocked(opts: TrainOptions, p: Prepared, lock: Lock): Promise
   let failed = true;
   try {
     await emit(hooks, 'onStart', run, { resumed: Boolean(opts.resume), globalStep: pos.globalStep });
+    /** The step at `at`: its minibatch (the epoch's last may be short) and block count. */
+    const orderAt = (at: Position): StepOrder => {
+      const examples = Math.min(cfg.batchSize, data.count - at.stepInEpoch * cfg.batchSize);
+      return { ...at, examples, totalBlocks: Math.ceil(examples / cfg.blockSize) };
+    };
+    /** The step after `order` when nothing (an epoch's end, a checkpoint, the last step, a stop) comes between. */
+    const nextPlain = (order: StepOrder): StepOrder | undefined => {
+      const after = { epoch: order.epoch, stepInEpoch: order.stepInEpoch + 1, globalStep: order.globalStep + 1 };
+      const saves = cfg.checkpointEvery > 0 && after.globalStep % cfg.checkpointEvery === 0;
+      if (after.stepInEpoch >= perEpoch || after.globalStep >= total || saves || opts.stop?.aborted) return undefined;
+      return orderAt(after);
+    };
     while (pos.globalStep < total) {
       while (pos.stepInEpoch < perEpoch && pos.globalStep < total) {
-        const examples = Math.min(cfg.batchSize, data.count - pos.stepInEpoch * cfg.batchSize);
-        const order = { ...pos, examples, totalBlocks: Math.ceil(examples / cfg.blockSize) };
+        const order = orderAt(pos);
+        const { examples } = order;
         const t0 = performance.now();
-        const report = await executor.step(order);
+        const report = await executor.step(order, nextPlain(order));
         const stepMs = performance.now() - t0;
         lock.refresh();
         pos.globalStep += 1;

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parameterSpecs } from '@nbm/model';
-import { WorkerLostError, startWorkerPool, type Coordinator, type WorkerHandle } from '@nbm/runtime';
+import { WorkerLostError, startWorkerPool, type CallResult, type Coordinator, type WorkerHandle } from '@nbm/runtime';
 import type { Position, StepExecutor, StepOrder, StepReport } from '../executor.ts';
 import type { BatchMetrics } from '../metrics.ts';
 import { shardBlocks } from '../plan.ts';
@@ -69,6 +69,16 @@ interface Member {
   ringAddress?: string;
 }
 
+/** A step's calls on the members it was sent to. */
+interface Launch {
+  readonly order: StepOrder;
+  readonly members: readonly Member[];
+  readonly wantHash: boolean;
+  readonly settled: Promise<PromiseSettledResult<CallResult>[]>;
+  /** set when the coordinator stops it (dropAhead) */
+  stopped: boolean;
+}
+
 const MAX_ATTEMPTS = 5;
 /** status.json (what `nbm status` shows, last heartbeats included) is refreshed every this many steps */
 const STATUS_EVERY = 10;
@@ -78,6 +88,8 @@ export class ClusterExecutor implements StepExecutor {
   private members: Member[] = [];
   private readonly joiners: WorkerHandle[] = [];
   private attempt = 0;
+  /** the step launched before the loop asked for it (`step`'s `next`) */
+  private ahead?: Launch;
   private ringDirty = true;
   /** the engine every replica must compute with (the first admitted worker's) */
   private compute?: string;
@@ -237,62 +249,119 @@ export class ClusterExecutor implements StepExecutor {
     this.writeStatus();
   }
 
-  async step(order: StepOrder): Promise<StepReport> {
+  async step(order: StepOrder, next?: StepOrder): Promise<StepReport> {
+    let launch = await this.takeAhead(order);
     for (let attempt = 1; ; attempt++) {
-      await this.admitJoiners();
-      const alive = this.members.filter((m) => m.handle.alive);
-      if (alive.length !== this.members.length) {
-        // lost between steps: the ring still has its place, so the step would wait for it in vain
-        this.members = alive;
-        this.ringDirty = true;
+      if (!launch) {
+        await this.admitJoiners();
+        const alive = this.members.filter((m) => m.handle.alive);
+        if (alive.length !== this.members.length) {
+          // lost between steps: the ring still has its place, so the step would wait for it in vain
+          this.members = alive;
+          this.ringDirty = true;
+        }
+        if (this.members.length < this.opts.minWorkers) throw new Error(`only ${this.members.length} worker(s) left, fewer than the ${this.opts.minWorkers} required`);
+        if (this.ringDirty) await this.formRing();
+        launch = this.launch(order);
       }
-      if (this.members.length < this.opts.minWorkers) throw new Error(`only ${this.members.length} worker(s) left, fewer than the ${this.opts.minWorkers} required`);
-      if (this.ringDirty) await this.formRing();
-      const world = this.members.length;
-      const tag = { run: this.run, step: ++this.attempt };
-      const wantHash = this.opts.hashEvery > 0 && (order.globalStep + 1) % this.opts.hashEvery === 0;
-      const timeoutMs = Math.max(this.opts.timeoutMs, 10_000);
-      const ids = this.members.map((m) => m.handle.id);
-      let alarmed = false;
-      const calls = this.members.map((m, rank) => {
-        const [first, last] = shardBlocks(order.totalBlocks, world, rank);
-        const call: StepCall = { order, first, last, tag, timeoutMs, hash: wantHash };
-        return this.coordinator.call(m.handle.id, 'step', [call], undefined, { timeoutMs: timeoutMs * 4, step: order.globalStep }).catch((e: Error) => {
-          // the others would wait in the ring for this one until their collective timeout: stop them now
-          if (!alarmed) {
-            alarmed = true;
-            const reason = `worker ${describe(m.handle)} failed the step: ${e.message}`;
-            void this.coordinator.abort(order.globalStep, reason, ids.filter((id) => id !== m.handle.id)).catch(() => {});
-          }
-          throw e;
-        });
-      });
-      const settled = await Promise.allSettled(calls);
+      // run the next step ahead: each worker queues it behind this one and starts it the moment this one ends,
+      // so neither the coordinator's round trip nor its work between steps sits between a worker's steps
+      if (next && attempt === 1 && this.joiners.length === 0) this.ahead = this.launch(next, launch.settled);
+      const settled = await launch.settled;
+      const { members } = launch;
       const outcomes = new Map<string, CallOutcome>();
-      settled.forEach((s, i) => outcomes.set(this.members[i].handle.id, outcomeOf(s)));
+      settled.forEach((s, i) => outcomes.set(members[i].handle.id, outcomeOf(s)));
       const action = decideFailure({ outcomes, attempt, maxAttempts: MAX_ATTEMPTS, minWorkers: this.opts.minWorkers });
       if (action.kind === 'continue') {
         if ((order.globalStep + 1) % STATUS_EVERY === 0) this.writeStatus();
         const results = settled.map((s) => (s as PromiseFulfilledResult<{ value: unknown }>).value.value as StepResult);
-        if (wantHash) this.checkHashes(order.globalStep + 1, results);
+        if (launch.wantHash) this.checkHashes(order.globalStep + 1, results);
         return {
           metrics: results[0].metrics as BatchMetrics,
           skipped: results[0].skipped,
           computeMs: Math.max(...results.map((r) => r.computeMs)),
           reduceMs: Math.max(...results.map((r) => r.reduceMs)),
-          worldSize: world,
+          worldSize: members.length,
         };
       }
       if (action.kind === 'abort') {
-        await this.coordinator.abort(order.globalStep, action.reason, this.members.map((m) => m.handle.id)).catch(() => {});
+        // the abort covers the step run ahead too (an abort names a step and everything before it)
+        const last = this.ahead?.order.globalStep ?? order.globalStep;
+        if (this.ahead) this.ahead.stopped = true;
+        this.ahead = undefined;
+        await this.coordinator.abort(last, action.reason, this.members.map((m) => m.handle.id)).catch(() => {});
         throw new Error(`step ${order.globalStep}: ${action.reason}`);
       }
+      // dropping a worker settles its calls at once, so the step run ahead is not waited on there
       for (const id of action.drop) this.coordinator.drop(id, `lost during step ${order.globalStep}`);
       this.members = this.members.filter((m) => !action.drop.includes(m.handle.id) && m.handle.alive);
+      // the step run ahead waits on this one: stop it and undo it wherever it ran, then undo this one
+      await this.dropAhead(`step ${order.globalStep} failed`);
       this.log(`step ${order.globalStep} failed (attempt ${attempt}); redoing it on ${this.members.length} worker(s)`);
       await Promise.allSettled(this.members.map((m) => this.coordinator.call(m.handle.id, 'rollback', [order.globalStep], undefined, { timeoutMs: 30_000 })));
       this.ringDirty = true;
+      launch = undefined;
     }
+  }
+
+  /**
+   * Calls `step` for `order` on every member, each with its shard. `after`: the launch this one is queued
+   * behind; until it settles, a failure here does not alarm the others (an abort names a step and everything
+   * before it, so it would also stop the step still in flight).
+   */
+  private launch(order: StepOrder, after?: Promise<unknown>): Launch {
+    const members = [...this.members];
+    const world = members.length;
+    const tag = { run: this.run, step: ++this.attempt };
+    const wantHash = this.opts.hashEvery > 0 && (order.globalStep + 1) % this.opts.hashEvery === 0;
+    const timeoutMs = Math.max(this.opts.timeoutMs, 10_000);
+    const ids = members.map((m) => m.handle.id);
+    let alarmed = false;
+    const calls = members.map((m, rank) => {
+      const [first, last] = shardBlocks(order.totalBlocks, world, rank);
+      const call: StepCall = { order, first, last, tag, timeoutMs, hash: wantHash };
+      return this.coordinator.call(m.handle.id, 'step', [call], undefined, { timeoutMs: timeoutMs * 4, step: order.globalStep }).catch(async (e: Error) => {
+        // the others would wait in the ring for this one until their collective timeout: stop them now
+        if (!alarmed) {
+          alarmed = true;
+          const reason = `worker ${describe(m.handle)} failed the step: ${e.message}`;
+          await after;
+          // a launch the coordinator stopped itself needs no alarm
+          if (!launch.stopped) void this.coordinator.abort(order.globalStep, reason, ids.filter((id) => id !== m.handle.id)).catch(() => {});
+        }
+        throw e;
+      });
+    });
+    // (the handlers above run later, once `launch` exists)
+    const launch: Launch = { order, members, wantHash, stopped: false, settled: Promise.allSettled(calls) };
+    return launch;
+  }
+
+  /** The step launched ahead if it is `order`'s, on the current members; any other is dropped. */
+  private async takeAhead(order: StepOrder): Promise<Launch | undefined> {
+    const a = this.ahead;
+    if (a && a.order.globalStep === order.globalStep && a.members.length === this.members.length && a.members.every((m, i) => m === this.members[i])) {
+      this.ahead = undefined;
+      return a;
+    }
+    await this.dropAhead('the run asked for another step');
+    return undefined;
+  }
+
+  /**
+   * Stops the step launched ahead, waits for its calls and rolls back the replicas that applied it, so that
+   * every replica is where the loop thinks it is. Nothing to do when no step runs ahead.
+   */
+  private async dropAhead(reason: string): Promise<void> {
+    const a = this.ahead;
+    if (!a) return;
+    this.ahead = undefined;
+    a.stopped = true;
+    const live = a.members.filter((m) => m.handle.alive).map((m) => m.handle.id);
+    await this.coordinator.abort(a.order.globalStep, `step ${a.order.globalStep} was started ahead and is not wanted: ${reason}`, live).catch(() => {});
+    await a.settled;
+    // a replica that had not reached it refuses (it is at an earlier step): nothing to undo there
+    await Promise.allSettled(live.map((id) => this.coordinator.call(id, 'rollback', [a.order.globalStep], undefined, { timeoutMs: 30_000 })));
   }
 
   private checkHashes(step: number, results: StepResult[]): void {
@@ -301,6 +370,7 @@ export class ClusterExecutor implements StepExecutor {
   }
 
   async snapshot(position: Position): Promise<TrainState> {
+    await this.dropAhead('the run keeps its state');
     const got = await this.coordinator.call(this.members[0].handle.id, 'getState', [], undefined, { timeoutMs: 60_000 });
     const s = decodeState(this.specs(), got.value as StateMeta, got.tensors);
     return { ...s, ...position };
@@ -311,6 +381,7 @@ export class ClusterExecutor implements StepExecutor {
   }
 
   async validate(epoch: number): Promise<BatchMetrics> {
+    await this.dropAhead('the run validates');
     return (await this.coordinator.call(this.members[0].handle.id, 'validate', [epoch], undefined, { timeoutMs: 600_000 })).value as BatchMetrics;
   }
 
@@ -328,6 +399,8 @@ export class ClusterExecutor implements StepExecutor {
   }
 
   async close(): Promise<void> {
+    // borrowed workers go back to their pool idle, at the step the run ended on
+    await this.dropAhead('the run ended').catch(() => {});
     for (const [event, fn] of this.listeners.splice(0)) this.coordinator.off(event, fn as never);
     await this.release();
   }

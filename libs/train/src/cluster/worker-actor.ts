@@ -52,8 +52,11 @@ class TrainingActor {
   private state?: TrainState;
   private layout?: GradientLayout;
   private ring?: Ring;
-  /** the state before the last step, so that a step that failed somewhere can be undone */
-  private before?: TrainState;
+  /**
+   * The states before this replica's last two steps, so that a step that failed somewhere can be undone even
+   * after the next one (run ahead, see ClusterExecutor) started: each ≈ 7 MB at the paper's size, reused.
+   */
+  private undo: TrainState[] = [];
 
   constructor(private readonly opts: WorkerActorOptions) {}
 
@@ -92,7 +95,7 @@ class TrainingActor {
     const specs = this.state?.params.specs ?? initialSpecs(this.prepared);
     this.state = decodeState(specs, meta, tensors);
     this.layout = gradientLayout(this.state.params);
-    this.before = undefined;
+    this.undo = [];
     return stateHash(this.state);
   }
 
@@ -108,9 +111,7 @@ class TrainingActor {
     if (state.globalStep !== call.order.globalStep) {
       throw new Error(`replica is at step ${state.globalStep} but was asked for step ${call.order.globalStep}`);
     }
-    // keep the pre-step state in one buffer reused from step to step (≈ 7 MB at the paper's size)
-    if (this.before) restoreInto(this.before, state);
-    else this.before = copyState(state);
+    this.keepBefore(state);
     const rows = stepRows(p.train.count, p.config, call.order);
     const spec = { seed: p.config.seed, globalStep: call.order.globalStep, visible: p.config.visible, gibbsSteps: p.config.gibbsSteps, blockSize: p.config.blockSize, rows };
     const t0 = performance.now();
@@ -125,10 +126,20 @@ class TrainingActor {
     return call.hash ? { ...result, hash: stateHash(state) } : result;
   }
 
-  /** Undoes the last step if this replica applied it (idempotent: a replica still at `globalStep` is left alone). */
+  /** Keeps the state before step `state.globalStep`, overwriting the buffer that does not hold the previous one. */
+  private keepBefore(state: TrainState): void {
+    if (this.undo.length < 2) {
+      this.undo.push(copyState(state));
+      return;
+    }
+    restoreInto(this.undo.find((b) => b.globalStep !== state.globalStep - 1) ?? this.undo[0], state);
+  }
+
+  /** Undoes step `globalStep` if this replica applied it (idempotent: a replica still at `globalStep` is left alone). */
   rollback(globalStep: number): number {
     const { state } = this.need();
-    if (state.globalStep === globalStep + 1 && this.before && this.before.globalStep === globalStep) restoreInto(state, this.before);
+    const before = this.undo.find((b) => b.globalStep === globalStep);
+    if (state.globalStep === globalStep + 1 && before) restoreInto(state, before);
     if (state.globalStep !== globalStep) throw new Error(`cannot roll back to step ${globalStep}: replica is at step ${state.globalStep}`);
     return state.globalStep;
   }
