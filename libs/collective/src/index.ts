@@ -15,4 +15,5 @@ export {
 } from './errors.ts';
 export { FIXED_MAX, FixedPointOverflowError, NonFiniteError, PACKED_BYTES, addFixedInto, addPackedInto, chooseExponent, maxAbs, packFixed, toFixed, unpackFixed } from './fixed-point.ts';
 export { gradientLayout, blockMaxAbs, carriedMaxAbs, fixedExponents, fixedSum, floatSum, meanFromFixed, meanFromFixedRange, meanFromFloat, tensorPieces, type GradientLayout, type BlockSums } from './block-sums.ts';
+export { collectReceivedFrames } from './frames-gc.ts';
 export { registerCombineAccelerator, type CombineAccelerator, type CombineAcceleratorProvider, type ReduceOp } from './reduce.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { Push, curveKeyPair } from 'zeromq';
+import { Pull, Push, curveKeyPair } from 'zeromq';
 import { encode } from '@nbm/protocol';
-import { CollectiveAbortedError, CollectiveMismatchError, CollectiveProtocolError, CollectiveTimeoutError, CollectiveUsageError, Ring } from '../src/index.ts';
+import { CollectiveAbortedError, CollectiveMismatchError, CollectiveProtocolError, CollectiveTimeoutError, CollectiveUsageError, Ring, collectReceivedFrames } from '../src/index.ts';
 import { chunkRanges, segmentRange } from '../src/partition.ts';
 import { finishRing, killAll, startRing, type RankEvent } from './helpers/ring-processes.ts';
 
@@ -77,6 +77,38 @@ describe('ring: local checks', () => {
       await expectRejects(ring.allReduce(buf, 'sum', { tag }), /closed/);
     } finally {
       ring.close();
+    }
+  });
+});
+
+describe('received frames', () => {
+  it('collectReceivedFrames frees the memory of received frames no one holds any more (minor collections, now)', async () => {
+    const pull = new Pull();
+    const push = new Push();
+    await pull.bind('tcp://127.0.0.1:*');
+    push.connect(pull.lastEndpoint!);
+    const frames = 8;
+    const bytes = 1 << 20;
+    try {
+      collectReceivedFrames();
+      await new Promise((r) => setImmediate(r));
+      const before = process.memoryUsage().external;
+      for (let i = 0; i < frames; i++) {
+        await push.send(Buffer.alloc(bytes, i));
+        const [got] = await pull.receive();
+        expect(got.length).to.equal(bytes);
+      }
+      const held = process.memoryUsage().external;
+      expect(held - before, 'ZeroMQ reports the frames as external memory').to.be.at.least(frames * bytes);
+      // the first collection finds the Buffers dead and queues their finalizers, the next one runs them: a
+      // worker, collecting once a step, frees a step's frames by the start of the step after next
+      expect(collectReceivedFrames()).to.equal(true);
+      await new Promise((r) => setImmediate(r));
+      collectReceivedFrames();
+      expect(held - process.memoryUsage().external, 'freed by the collections').to.be.at.least(frames * bytes * 0.9);
+    } finally {
+      push.close();
+      pull.close();
     }
   });
 });

@@ -2,7 +2,7 @@
  * The training actor a worker process serves: the coordinator configures it, places it in the ring, gives it
  * the state, and then calls `step` for each minibatch. Each call is one method of this table.
  */
-import { Ring } from '@nbm/collective';
+import { Ring, collectReceivedFrames } from '@nbm/collective';
 import { parameterSpecs } from '@nbm/model';
 import type { ActorMethod } from '@nbm/runtime';
 import type { TrainConfig } from '../config.ts';
@@ -112,6 +112,8 @@ class TrainingActor {
       throw new Error(`replica is at step ${state.globalStep} but was asked for step ${call.order.globalStep}`);
     }
     this.keepBefore(state);
+    // the last step's received frames go now, not in the middle of this step's collective
+    collectReceivedFrames();
     const rows = stepRows(p.train.count, p.config, call.order);
     const spec = { seed: p.config.seed, globalStep: call.order.globalStep, visible: p.config.visible, gibbsSteps: p.config.gibbsSteps, blockSize: p.config.blockSize, rows };
     const t0 = performance.now();
