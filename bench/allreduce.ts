@@ -21,8 +21,9 @@
  *
  * The modes take turns: each iteration runs every mode once, in the same order, so that a slow spell of a
  * shared machine falls on all of them alike and the ratios between rows hold even when the absolute times
- * drift. Before each timed call the ranks line up (an all-gather of one value), so that no call is charged for
- * a rank still finishing the one before. With several `--chunk-kib` sizes, each rank binds one ring per
+ * drift. Before each timed call each rank collects the frames earlier calls received (collectReceivedFrames, as
+ * a worker does before each step) and the ranks line up (an all-gather of one value), so that no call is charged
+ * for a rank still finishing the one before. With several `--chunk-kib` sizes, each rank binds one ring per
  * size and the ring rows repeat per size.
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +32,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pull, Push } from 'zeromq';
-import { DEFAULT_CHUNK_BYTES, Ring, chooseExponent, gradientLayout, toFixed } from '@nbm/collective';
+import { DEFAULT_CHUNK_BYTES, Ring, chooseExponent, collectReceivedFrames, gradientLayout, toFixed } from '@nbm/collective';
 import { loadNativeKernel } from '@nbm/kernels';
 import type { BlockStats } from '@nbm/model';
 import { jsOps, nativeOps } from '@nbm/train';
@@ -192,6 +193,8 @@ async function child(opts: Options, rank: number, world: number): Promise<void> 
     for (const c of cases) {
       f32.set(grad);
       f64.set(fixedGrad);
+      // as a worker does before each step: free the frames earlier calls received now, not inside this call
+      collectReceivedFrames();
       // line the ranks up first, so that a call's time does not include waiting for a rank still finishing the last
       await rings.get(opts.chunkKiB[0])!.allGather(barrier, { tag: tag() });
       const t0 = performance.now();
