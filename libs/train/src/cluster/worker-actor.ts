@@ -112,8 +112,8 @@ class TrainingActor {
       throw new Error(`replica is at step ${state.globalStep} but was asked for step ${call.order.globalStep}`);
     }
     this.keepBefore(state);
-    // the last step's received frames go now, not in the middle of this step's collective
-    collectReceivedFrames();
+    // the last step's received frames go now, not in the middle of this step's collective (alone, it has none)
+    if (this.ring.world > 1) collectReceivedFrames();
     const rows = stepRows(p.train.count, p.config, call.order);
     const spec = { seed: p.config.seed, globalStep: call.order.globalStep, visible: p.config.visible, gibbsSteps: p.config.gibbsSteps, blockSize: p.config.blockSize, rows };
     const t0 = performance.now();
