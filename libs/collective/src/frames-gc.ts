@@ -10,7 +10,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-type Collect = (options: { type: 'minor' | 'major' }) => void;
+type Collect = (options: { type: 'minor' }) => void;
 
 /** V8's `gc`, exposed in a context of its own (the main context gets no `gc` global); null where refused. */
 let collect: Collect | null | undefined;

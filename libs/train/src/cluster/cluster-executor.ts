@@ -286,9 +286,7 @@ export class ClusterExecutor implements StepExecutor {
       }
       if (action.kind === 'abort') {
         // the abort covers the step run ahead too (an abort names a step and everything before it)
-        const last = this.ahead?.order.globalStep ?? order.globalStep;
-        if (this.ahead) this.ahead.stopped = true;
-        this.ahead = undefined;
+        const last = this.detachAhead()?.order.globalStep ?? order.globalStep;
         await this.coordinator.abort(last, action.reason, this.members.map((m) => m.handle.id)).catch(() => {});
         throw new Error(`step ${order.globalStep}: ${action.reason}`);
       }
@@ -298,7 +296,7 @@ export class ClusterExecutor implements StepExecutor {
       // the step run ahead waits on this one: stop it and undo it wherever it ran, then undo this one
       await this.dropAhead(`step ${order.globalStep} failed`);
       this.log(`step ${order.globalStep} failed (attempt ${attempt}); redoing it on ${this.members.length} worker(s)`);
-      await Promise.allSettled(this.members.map((m) => this.coordinator.call(m.handle.id, 'rollback', [order.globalStep], undefined, { timeoutMs: 30_000 })));
+      await this.rollBack(this.members.map((m) => m.handle.id), order.globalStep);
       this.ringDirty = true;
       launch = undefined;
     }
@@ -353,15 +351,26 @@ export class ClusterExecutor implements StepExecutor {
    * every replica is where the loop thinks it is. Nothing to do when no step runs ahead.
    */
   private async dropAhead(reason: string): Promise<void> {
-    const a = this.ahead;
+    const a = this.detachAhead();
     if (!a) return;
-    this.ahead = undefined;
-    a.stopped = true;
     const live = a.members.filter((m) => m.handle.alive).map((m) => m.handle.id);
     await this.coordinator.abort(a.order.globalStep, `step ${a.order.globalStep} was started ahead and is not wanted: ${reason}`, live).catch(() => {});
     await a.settled;
     // a replica that had not reached it refuses (it is at an earlier step): nothing to undo there
-    await Promise.allSettled(live.map((id) => this.coordinator.call(id, 'rollback', [a.order.globalStep], undefined, { timeoutMs: 30_000 })));
+    await this.rollBack(live, a.order.globalStep);
+  }
+
+  /** The step launched ahead, no longer this executor's (marked stopped, so its failures raise no alarm). */
+  private detachAhead(): Launch | undefined {
+    const a = this.ahead;
+    this.ahead = undefined;
+    if (a) a.stopped = true;
+    return a;
+  }
+
+  /** Asks each of `ids` to undo step `globalStep` if it applied it; a refusal (already before it) is ignored. */
+  private async rollBack(ids: readonly string[], globalStep: number): Promise<void> {
+    await Promise.allSettled(ids.map((id) => this.coordinator.call(id, 'rollback', [globalStep], undefined, { timeoutMs: 30_000 })));
   }
 
   private checkHashes(step: number, results: StepResult[]): void {
