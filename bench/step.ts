@@ -82,8 +82,12 @@ interface Phases {
   other: number;
 }
 
-/** Our whole step: data transform, gradient of every block, block sum, AdamW. */
-function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<typeof mnistBatch>) {
+/**
+ * Our whole step: data transform, gradient of every block, block sum, AdamW. `shard`: the trainer's path (the
+ * native engine's shardGradients: each row summed over the blocks as it is computed, exponents from the shard's
+ * bounds); `blocks`: every block's gradients written, then reduced (exponents from their maxima).
+ */
+function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<typeof mnistBatch>, path: 'shard' | 'blocks') {
   const params = initParameters(config, 1);
   const state = initAdamW(params);
   const m = B / nblocks;
@@ -105,6 +109,7 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
   const noise = new Float32Array(config.ny);
   const sumOut = new Float64Array(layout.total);
   const meanOut = new Float32Array(layout.total);
+  let reduceMs = 0;
   for (let step = 0; step < STEPS + 2; step++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -120,20 +125,32 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
       }
     }
     const t1 = performance.now();
-    const result = kernel.blockGradients(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile, out });
+    let sum: Float64Array;
+    let exponents: Int32Array;
+    if (path === 'shard') {
+      const shard = kernel.shard(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile });
+      exponents = fixedExponents(shard.bounds, nblocks);
+      sum = shard.fixedSum(exponents, { threads: THREADS, out: sumOut });
+    } else {
+      // hostShard's exact reduce: exponents from the maxima the kernel wrote with the blocks, the fixed-point
+      // sum with the kernel into arrays kept from step to step
+      const result = kernel.blockGradients(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile, out });
+      exponents = fixedExponents(carriedMaxAbs(result, layout)!, nblocks);
+      const tr = performance.now();
+      sum = kernel.fixedSum(result, exponents, sizes, { threads: THREADS, out: sumOut });
+      reduceMs = performance.now() - tr;
+    }
     const t2 = performance.now();
-    // the trainer's exact reduce (hostShard): exponents from the maxima the kernel wrote with the blocks, the
-    // fixed-point sum with the kernel into arrays kept from step to step, then AdamW
-    const exponents = fixedExponents(carriedMaxAbs(result, layout)!, nblocks);
-    const sum = kernel.fixedSum(result, exponents, sizes, { threads: THREADS, out: sumOut });
     const mean = kernel.meanFromFixed(sum, exponents, sizes, B, { threads: THREADS, out: meanOut });
     kernel.adamwStep(params, mean, state, adamw, { threads: THREADS });
     const t3 = performance.now();
     if (step < 2) continue;
     const c1 = process.cpuUsage(c0);
+    // the shard's rows are summed inside its sum (the kernel's row time); the blocks' reduce is the optimiser's
+    const rowsMs = path === 'shard' ? t2 - t1 - profile.slice(0, 4).reduce((a, v) => a + v * 1e3, 0) : 0;
     cpuMs.push((c1.user + c1.system) / 1000);
     steps.push(t3 - t0);
-    gradientOnly.push(t2 - t1);
+    gradientOnly.push(t2 - t1 - reduceMs);
     // the examples phase reports CPU time per part; share its wall time out in those proportions
     const [panels, examples, rows, first, cpuNet, cpuPos, cpuChain, cpuGrad] = Array.from(profile, (v) => v * 1e3);
     const cpu = cpuNet + cpuPos + cpuChain + cpuGrad || 1;
@@ -141,8 +158,9 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     const networks = panels + share(cpuNet);
     const chain = share(cpuChain);
     const energies = share(cpuPos + cpuGrad);
-    const backprop = rows + first;
-    phases.push({ data: t1 - t0, networks, chain, energies, backprop, optimiser: t3 - t2, other: t2 - t1 - (networks + chain + energies + backprop) });
+    const backprop = rows + first + rowsMs;
+    const optimiser = t3 - t2 + reduceMs;
+    phases.push({ data: t1 - t0, networks, chain, energies, backprop, optimiser, other: t3 - t0 - (t1 - t0) - (networks + chain + energies + backprop + optimiser) });
   }
   const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, median(phases.map((p) => p[k as keyof Phases]))])) as unknown as Phases;
   return { step: median(steps), cpu: median(cpuMs), gradient: median(gradientOnly), phases: phaseMedians };
@@ -272,11 +290,15 @@ async function main(): Promise<void> {
 
   const status = loadNativeKernel();
   let native: ReturnType<typeof benchNative> | undefined;
+  let nativeWritten: ReturnType<typeof benchNative> | undefined;
   let native1: ReturnType<typeof benchNative> | undefined;
   let nativeSample: number | undefined;
   if (status.ok) {
-    native = benchNative(status.kernel, NBLOCKS, batch);
-    if (NBLOCKS !== 1) native1 = benchNative(status.kernel, 1, batch);
+    native = benchNative(status.kernel, NBLOCKS, batch, 'shard');
+    if (NBLOCKS !== 1) {
+      nativeWritten = benchNative(status.kernel, NBLOCKS, batch, 'blocks');
+      native1 = benchNative(status.kernel, 1, batch, 'blocks');
+    }
     nativeSample = benchSampleNative(status.kernel, initParameters(config, 1), 1000);
   } else {
     console.log(`native kernel: skipped (${status.reason})`);
@@ -294,6 +316,7 @@ async function main(): Promise<void> {
     const kt = `native ${status.kernel.tier}, ${THREADS} thread${THREADS > 1 ? 's' : ''}`;
     rows.push([`${kt}: whole step, ${NBLOCKS} blocks of ${B / NBLOCKS}`, ms(native.step), ratio(native.step)]);
     rows.push([`${kt}: gradient only, ${NBLOCKS} blocks of ${B / NBLOCKS}`, ms(native.gradient), ratio(native.gradient)]);
+    if (nativeWritten) rows.push([`${kt}: whole step, ${NBLOCKS} blocks, each written, then reduced`, ms(nativeWritten.step), ratio(nativeWritten.step)]);
     if (native1) {
       rows.push([`${kt}: whole step, 1 block of ${B}`, ms(native1.step), ratio(native1.step)]);
       rows.push([`${kt}: gradient only, 1 block of ${B}`, ms(native1.gradient), ratio(native1.gradient)]);
@@ -315,14 +338,16 @@ async function main(): Promise<void> {
   const names = ['data', 'networks', 'chain', 'energies', 'backprop', 'optimiser', 'other'] as const;
   console.log(`\nbreakdown (ms)          ${names.map((n) => n.padStart(9)).join('')}`);
   if (native) console.log(`native, ${NBLOCKS} blocks`.padEnd(24) + names.map((n) => ms(native!.phases[n]).padStart(9)).join(''));
+  if (nativeWritten) console.log(`native, ${NBLOCKS} written`.padEnd(24) + names.map((n) => ms(nativeWritten!.phases[n]).padStart(9)).join(''));
   if (native1) console.log('native, 1 block'.padEnd(24) + names.map((n) => ms(native1!.phases[n]).padStart(9)).join(''));
   if (typeof torch !== 'string') {
     const p = (n: string) => (torch.phases_ms[n] ? ms(median(torch.phases_ms[n])) : '-');
     console.log(`PyTorch, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}`.padEnd(24) + names.map((n) => (n === 'other' ? ms(torch.median_step_ms - Object.values(torch.phases_ms).reduce((s, v) => s + median(v), 0)) : p(n)).padStart(9)).join(''));
   }
   console.log('(native: networks = W(x) panels + μ, P; energies = positive phase and per-example gradients; backprop = the');
-  console.log(' per-block sums into the three networks; optimiser = exact fixed-point reduce of the blocks and AdamW, both');
-  console.log(' with the kernel; other = N-API and the output arrays)');
+  console.log(' per-block sums into the three networks (in the first row, summed over the blocks in fixed point as they are');
+  console.log(' computed); optimiser = the mean gradient and AdamW, and where the blocks were written, their exact');
+  console.log(' fixed-point reduce; all with the kernel; other = N-API and the output arrays)');
   if (native && typeof torchRuns !== 'string') {
     // CPU time (all threads) is much less disturbed by other processes than wall time on a shared machine
     const cpuLine = torchRuns.runs.map((r) => `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''} ${ms(median(r.cpu_ms))}`).join(', ');

@@ -232,11 +232,47 @@ struct Carver {
   }
 };
 
+/** A call's blocks of examples: the inputs as read, each example's results, and the per-block jobs. */
+struct BlockSet {
+  struct Block {
+    int m;
+    const float* x;
+    const float* y;
+    const uint32_t* index;
+    int first;  // index of its first example in the call
+  };
+  std::vector<Block> blocks;
+  std::vector<int> cls;  // each example's one-hot class, or −1
+  std::vector<ExampleOut> outs;
+  std::vector<ExampleJob> jobs;
+  std::vector<BlockJob> bjobs;
+  std::vector<std::vector<const ExampleOut*>> exPtrs;
+  std::vector<std::vector<int>> colStart, colEx;
+  std::vector<std::vector<float>> colX;
+  int total = 0;
+};
+
+/**
+ * The examples of the last shardBegin, kept for its shardSum calls: the context the rows need (sizes, √ny,
+ * the transposition), the per-example results (in `results`) and each block's first layers (in `first`).
+ */
+struct Shard {
+  uint64_t token = 0;  // 0: none
+  Dims d;
+  CallCtx ctx;
+  std::vector<int32_t> tidx;
+  BlockSet set;
+  std::vector<float> first;  // per block, tensors 0, 1, 4, 5 one after the other
+};
+
 /** Per-environment state: the pool and the buffers reused from call to call. */
 struct Instance {
   Pool pool;
   Buffer arena;
+  Buffer results;  // the shard's per-example results
   std::vector<std::unique_ptr<Buffer>> scratch;
+  Shard shard;
+  uint64_t lastToken = 0;
 };
 
 Instance* instance(napi_env env) {
@@ -259,6 +295,8 @@ size_t layoutScratch(const Dims& d, Scratch* s, float* base) {
   s->rb = c.take(d.wp);
   s->rp = c.take(d.wp);
   s->S = c.take((size_t)(d.nx + 1) * d.nhp);
+  s->row = c.take(d.wp);
+  s->fold = reinterpret_cast<double*>(c.take(2 * kFoldRows * foldRowDoubles(d)));
   s->rowsum = c.take(d.nyp);
   s->hidx = reinterpret_cast<int*>(c.take(d.nhp));
   s->tmp = reinterpret_cast<double*>(c.take((size_t)d.nhp * 2));
@@ -720,6 +758,178 @@ napi_value Chain(napi_env env, napi_callback_info info) {
   });
 }
 
+/** The sizes of the 10 gradient tensors, in parameterSpecs order. */
+std::array<size_t, 10> gradientSizes(const Dims& d) {
+  return {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+          (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+          (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
+}
+
+/** Reads `blocks` (count, x, y, index each) and each example's one-hot class. */
+void readBlocks(napi_env env, napi_value obj, const Dims& d, bool forceDense, BlockSet& bs) {
+  napi_value blocksV = prop(env, obj, "blocks");
+  bool isArray;
+  check(env, napi_is_array(env, blocksV, &isArray), "is_array");
+  if (!isArray) typeError("blocks must be an array");
+  uint32_t nb;
+  check(env, napi_get_array_length(env, blocksV, &nb), "array_length");
+  bs.blocks.resize(nb);
+  bs.total = 0;
+  for (uint32_t b = 0; b < nb; b++) {
+    napi_value bv;
+    check(env, napi_get_element(env, blocksV, b, &bv), "get_element");
+    const std::string name = "blocks[" + std::to_string(b) + "]";
+    if (typeOf(env, bv) != napi_object) typeError(name + " must be an object");
+    const double cnt = number(env, prop(env, bv, "count"), name + ".count");
+    if (!(cnt >= 0 && cnt <= (1 << 24) && std::floor(cnt) == cnt))
+      rangeError(name + ".count must be an integer in [0, 16777216]");
+    BlockSet::Block& B = bs.blocks[b];
+    B.m = (int)cnt;
+    B.x = typedArray<float>(env, prop(env, bv, "x"), napi_float32_array, (size_t)B.m * d.nx, name + ".x");
+    B.y = typedArray<float>(env, prop(env, bv, "y"), napi_float32_array, (size_t)B.m * d.ny, name + ".y");
+    B.index = typedArray<uint32_t>(env, prop(env, bv, "index"), napi_uint32_array, B.m, name + ".index");
+    B.first = bs.total;
+    bs.total += B.m;
+  }
+  bs.cls.resize(bs.total);
+  for (const BlockSet::Block& B : bs.blocks)
+    for (int e = 0; e < B.m; e++)
+      bs.cls[B.first + e] = forceDense ? -1 : oneHotClass(B.x + (size_t)e * d.nx, d.nx);
+}
+
+/** Floats of one example's results (ExampleOut). */
+size_t exampleFloats(const Dims& d) { return 4 * (size_t)d.nyp + 2 * (size_t)d.nhp + 4 * (size_t)d.wp; }
+
+/**
+ * Carves each example's results from `carver` and sets up its job and each block's (pointers to its examples
+ * and its contexts' nonzero entries by column; the gradient arrays are the caller's).
+ */
+void prepareBlocks(const Dims& d, BlockSet& bs, Carver& carver) {
+  bs.outs.assign(bs.total, ExampleOut{});
+  bs.jobs.assign(bs.total, ExampleJob{});
+  for (const BlockSet::Block& B : bs.blocks)
+    for (int e = 0; e < B.m; e++) {
+      const int g = B.first + e;
+      ExampleOut& o = bs.outs[g];
+      o.d = carver.take(d.nyp);
+      o.dm = carver.take(d.nyp);
+      o.go_b = carver.take(d.nyp);
+      o.go_p = carver.take(d.nyp);
+      o.t = carver.take(d.nhp);
+      o.tm = carver.take(d.nhp);
+      o.rb = carver.take(d.wp);
+      o.rp = carver.take(d.wp);
+      o.gab = carver.take(d.wp);
+      o.gap = carver.take(d.wp);
+      ExampleJob& j = bs.jobs[g];
+      j.x = B.x + (size_t)e * d.nx;
+      j.y = B.y + (size_t)e * d.ny;
+      j.g = B.index[e];
+      j.cls = bs.cls[g];
+      j.out = &o;
+    }
+  const size_t nb = bs.blocks.size();
+  bs.bjobs.assign(nb, BlockJob{});
+  bs.exPtrs.assign(nb, {});
+  bs.colStart.assign(nb, {});
+  bs.colEx.assign(nb, {});
+  bs.colX.assign(nb, {});
+  for (size_t b = 0; b < nb; b++) {
+    const BlockSet::Block& B = bs.blocks[b];
+    BlockJob& bj = bs.bjobs[b];
+    bj.m = B.m;
+    bj.x = B.x;
+    // the nonzero entries of x by column, examples in block order
+    bs.colStart[b].assign(d.nx + 1, 0);
+    for (int c = 0; c < d.nx; c++) {
+      bs.colStart[b][c] = (int)bs.colEx[b].size();
+      for (int e = 0; e < B.m; e++) {
+        const float v = B.x[(size_t)e * d.nx + c];
+        if (v != 0.0f) {
+          bs.colEx[b].push_back(e);
+          bs.colX[b].push_back(v);
+        }
+      }
+    }
+    bs.colStart[b][d.nx] = (int)bs.colEx[b].size();
+    bj.colStart = bs.colStart[b].data();
+    bj.colEx = bs.colEx[b].data();
+    bj.colX = bs.colX[b].data();
+    bs.exPtrs[b].resize(B.m);
+    for (int e = 0; e < B.m; e++) bs.exPtrs[b][e] = &bs.outs[B.first + e];
+    bj.ex = bs.exPtrs[b].data();
+  }
+}
+
+const char* const kStatNames[11] = {"freeEnergyData", "freeEnergyModel", "squaredErrorBias", "sumY", "sumY2", "sumY3",
+                                    "sumY4", "sumV", "sumVY", "sumVY2", "sumV2"};
+
+/** Block b's statistics object: its examples' sums, `finite` false if the block or any example was not. */
+napi_value blockStats(napi_env env, const BlockSet& bs, size_t b, bool finite) {
+  const BlockSet::Block& B = bs.blocks[b];
+  double st[11] = {0};
+  for (int e = 0; e < B.m; e++) {
+    const ExampleOut& o = bs.outs[B.first + e];
+    for (int q = 0; q < 11; q++) st[q] += o.stats[q];
+    finite &= o.finite != 0;
+  }
+  napi_value stats, fin;
+  check(env, napi_create_object(env, &stats), "object");
+  for (int q = 0; q < 11; q++) setProp(env, stats, kStatNames[q], num(env, st[q]));
+  check(env, napi_get_boolean(env, finite, &fin), "bool");
+  setProp(env, stats, "finite", fin);
+  return stats;
+}
+
+/**
+ * A call's optional `profile`, a Float64Array(8) filled with seconds: wall time of [W(x) panels, examples, rows,
+ * first layers], then CPU time summed over threads within the examples [networks, positive phase, chain,
+ * gradients].
+ */
+struct Profile {
+  double* out = nullptr;
+  std::vector<double> perThread;  // 4 parts per thread
+
+  static double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+  void read(napi_env env, napi_value obj) {
+    napi_value v = prop(env, obj, "profile");
+    if (typeOf(env, v) == napi_undefined) return;
+    bool isTa;
+    check(env, napi_is_typedarray(env, v, &isTa), "is_typedarray");
+    if (!isTa) typeError("profile must be a Float64Array(8)");
+    napi_typedarray_type type;
+    size_t len;
+    void* data;
+    check(env, napi_get_typedarray_info(env, v, &type, &len, &data, nullptr, nullptr), "info");
+    if (type != napi_float64_array || len != 8) typeError("profile must be a Float64Array(8)");
+    out = static_cast<double*>(data);
+  }
+
+  /** Points the scratches of each thread (two per thread) at that thread's parts. */
+  void attach(std::vector<Scratch>& s, int threads) {
+    if (!out) return;
+    perThread.assign((size_t)threads * 4, 0.0);
+    for (int t = 0; t < 2 * threads; t++) s[t].prof = perThread.data() + 4 * (t / 2);
+  }
+
+  void finish(double panels, double examples, double rows, double first) {
+    if (!out) return;
+    const double wall[4] = {panels, examples, rows, first};
+    for (int q = 0; q < 4; q++) out[q] = wall[q], out[4 + q] = 0.0;
+    for (size_t t = 0; t < perThread.size(); t += 4)
+      for (int q = 0; q < 4; q++) out[4 + q] += perThread[t + q];
+  }
+};
+
+/** Phase A of a training call: the W(x) panels, then every example (networks, chain, energies, gradients). */
+void runTrainingExamples(Instance* inst, const KernelOps* ops, const CallCtx& c, Panels& panels, BlockSet& bs,
+                         std::vector<Scratch>& s, int threads, double* t1) {
+  buildPanels(inst, ops, c, panels, s, threads);
+  *t1 = Profile::now();
+  runExamples(inst, ops, c, bs.jobs, bs.cls, s, threads);
+}
+
 napi_value BlockGradients(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     ModelCall call;
@@ -730,97 +940,17 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     const Dims& d = call.m.d;
     const KernelOps* ops = call.ops;
     const int threads = call.threads;
-    // optional profile: Float64Array(8) filled with seconds: wall [panels, examples, rows, first layers],
-    // CPU summed over threads within the examples [networks, positive phase, chain, gradients]
-    double* profile = nullptr;
-    napi_value profV = prop(env, obj, "profile");
-    if (typeOf(env, profV) != napi_undefined) {
-      bool isTa;
-      check(env, napi_is_typedarray(env, profV, &isTa), "is_typedarray");
-      napi_typedarray_type pt;
-      size_t plen;
-      void* pdata;
-      if (!isTa) typeError("profile must be a Float64Array(8)");
-      check(env, napi_get_typedarray_info(env, profV, &pt, &plen, &pdata, nullptr, nullptr), "info");
-      if (pt != napi_float64_array || plen != 8) typeError("profile must be a Float64Array(8)");
-      profile = static_cast<double*>(pdata);
-      for (int q = 0; q < 8; q++) profile[q] = 0.0;
-    }
-    auto clock = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
-
-    // blocks
-    napi_value blocksV = prop(env, obj, "blocks");
-    bool isArray;
-    check(env, napi_is_array(env, blocksV, &isArray), "is_array");
-    if (!isArray) typeError("blocks must be an array");
-    uint32_t nb;
-    check(env, napi_get_array_length(env, blocksV, &nb), "array_length");
-    struct Block {
-      int m;
-      const float* x;
-      const float* y;
-      const uint32_t* index;
-      int first;  // index of its first example in the call
-    };
-    std::vector<Block> blocks(nb);
-    int total = 0;
-    for (uint32_t b = 0; b < nb; b++) {
-      napi_value bv;
-      check(env, napi_get_element(env, blocksV, b, &bv), "get_element");
-      const std::string name = "blocks[" + std::to_string(b) + "]";
-      if (typeOf(env, bv) != napi_object) typeError(name + " must be an object");
-      const double cnt = number(env, prop(env, bv, "count"), name + ".count");
-      if (!(cnt >= 0 && cnt <= (1 << 24) && std::floor(cnt) == cnt))
-        rangeError(name + ".count must be an integer in [0, 16777216]");
-      Block& B = blocks[b];
-      B.m = (int)cnt;
-      B.x = typedArray<float>(env, prop(env, bv, "x"), napi_float32_array, (size_t)B.m * d.nx, name + ".x");
-      B.y = typedArray<float>(env, prop(env, bv, "y"), napi_float32_array, (size_t)B.m * d.ny, name + ".y");
-      B.index = typedArray<uint32_t>(env, prop(env, bv, "index"), napi_uint32_array, B.m, name + ".index");
-      B.first = total;
-      total += B.m;
-    }
-
-    // examples, panels and the arena (panels, then per-example results)
-    std::vector<int> cls(total);
-    for (const Block& B : blocks)
-      for (int e = 0; e < B.m; e++)
-        cls[B.first + e] = call.forceDense ? -1 : oneHotClass(B.x + (size_t)e * d.nx, d.nx);
+    Profile profile;
+    profile.read(env, obj);
+    BlockSet bs;
+    readBlocks(env, obj, d, call.forceDense, bs);
+    const uint32_t nb = (uint32_t)bs.blocks.size();
     Panels panels;
-    const size_t perExample = 4 * (size_t)d.nyp + 2 * (size_t)d.nhp + 4 * (size_t)d.wp;
-    Carver carver = arenaWithPanels(inst, c, cls, panels, (size_t)total * perExample + 16 * 64);
-    std::vector<ExampleOut> outs(total);
-    std::vector<ExampleJob> jobs(total);
-    for (const Block& B : blocks)
-      for (int e = 0; e < B.m; e++) {
-        const int g = B.first + e;
-        ExampleOut& o = outs[g];
-        o.d = carver.take(d.nyp);
-        o.dm = carver.take(d.nyp);
-        o.go_b = carver.take(d.nyp);
-        o.go_p = carver.take(d.nyp);
-        o.t = carver.take(d.nhp);
-        o.tm = carver.take(d.nhp);
-        o.rb = carver.take(d.wp);
-        o.rp = carver.take(d.wp);
-        o.gab = carver.take(d.wp);
-        o.gap = carver.take(d.wp);
-        ExampleJob& j = jobs[g];
-        j.x = B.x + (size_t)e * d.nx;
-        j.y = B.y + (size_t)e * d.ny;
-        j.g = B.index[e];
-        j.cls = cls[g];
-        j.out = &o;
-        j.yOut = nullptr;
-        j.denoise = 0;
-        j.hTrace = nullptr;
-        j.yTrace = nullptr;
-      }
+    Carver carver = arenaWithPanels(inst, c, bs.cls, panels, (size_t)bs.total * exampleFloats(d) + 16 * 64);
+    prepareBlocks(d, bs, carver);
 
     // outputs (created here: N-API calls belong to this thread)
-    const size_t gsz[10] = {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
-                            (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
-                            (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
+    const std::array<size_t, 10> gsz = gradientSizes(d);
     napi_value result;
     check(env, napi_create_array_with_length(env, nb, &result), "array");
     // optional `out`: one array of 10 Float32Array per block, written in place (every element) and returned
@@ -834,35 +964,9 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
       check(env, napi_get_array_length(env, outV, &len), "array_length");
       if (len != nb) rangeError("out holds " + std::to_string(len) + " blocks, the call has " + std::to_string(nb));
     }
-    std::vector<BlockJob> bjobs(nb);
-    std::vector<std::vector<const ExampleOut*>> exPtrs(nb);
     std::vector<napi_value> gradArrays(nb);
-    std::vector<std::vector<int>> colStart(nb), colEx(nb);
-    std::vector<std::vector<float>> colX(nb);
     for (uint32_t b = 0; b < nb; b++) {
-      const Block& B = blocks[b];
-      BlockJob& bj = bjobs[b];
-      bj.m = B.m;
-      bj.x = B.x;
-      // the nonzero entries of x by column, examples in block order
-      colStart[b].assign(d.nx + 1, 0);
-      for (int c = 0; c < d.nx; c++) {
-        colStart[b][c] = (int)colEx[b].size();
-        for (int e = 0; e < B.m; e++) {
-          const float v = B.x[(size_t)e * d.nx + c];
-          if (v != 0.0f) {
-            colEx[b].push_back(e);
-            colX[b].push_back(v);
-          }
-        }
-      }
-      colStart[b][d.nx] = (int)colEx[b].size();
-      bj.colStart = colStart[b].data();
-      bj.colEx = colEx[b].data();
-      bj.colX = colX[b].data();
-      exPtrs[b].resize(B.m);
-      for (int e = 0; e < B.m; e++) exPtrs[b][e] = &outs[B.first + e];
-      bj.ex = exPtrs[b].data();
+      BlockJob& bj = bs.bjobs[b];
       if (reuse) {
         check(env, napi_get_element(env, outV, b, &gradArrays[b]), "get_element");
         bool isArr;
@@ -888,14 +992,14 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
       std::vector<std::pair<const char*, const char*>> ranges;
       for (uint32_t b = 0; b < nb; b++)
         for (int q = 0; q < 10; q++) {
-          const char* p = reinterpret_cast<const char*>(bjobs[b].g[q]);
+          const char* p = reinterpret_cast<const char*>(bs.bjobs[b].g[q]);
           ranges.emplace_back(p, p + gsz[q] * sizeof(float));
         }
       for (int q = 0; q < 10; q++) {
         const char* p = reinterpret_cast<const char*>(call.m.p[q]);
         ranges.emplace_back(p, p + gsz[q] * sizeof(float));
       }
-      for (const Block& B : blocks) {
+      for (const BlockSet::Block& B : bs.blocks) {
         const char* x = reinterpret_cast<const char*>(B.x);
         const char* y = reinterpret_cast<const char*>(B.y);
         ranges.emplace_back(x, x + (size_t)B.m * d.nx * sizeof(float));
@@ -912,14 +1016,10 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
 
     // phase A: every example (networks, chain, energies, per-example gradients)
     std::vector<Scratch> s = scratchFor(inst, d, threads);
-    std::vector<double> prof((size_t)threads * 4, 0.0);
-    if (profile)
-      for (int t = 0; t < 2 * threads; t++) s[t].prof = prof.data() + 4 * (t / 2);
-    double t0 = clock();
-    buildPanels(inst, ops, c, panels, s, threads);
-    double t1 = clock();
-    runExamples(inst, ops, c, jobs, cls, s, threads);
-    double t2 = clock();
+    profile.attach(s, threads);
+    double t0 = Profile::now(), t1 = 0.0;
+    runTrainingExamples(inst, ops, c, panels, bs, s, threads, &t1);
+    double t2 = Profile::now();
 
     // phase B: every (block, 16 visible rows): the weights net and the second layers
     const int rowChunk = 16;
@@ -931,19 +1031,15 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     parallelFor(inst->pool, threads, (int)(nb * chunks), [&](int it, int tid) {
       const int b = it / chunks, ch = it % chunks;
       const int i0 = ch * rowChunk, i1 = i0 + rowChunk < d.ny ? i0 + rowChunk : d.ny;
-      rowsOk[it] = ops->blockRows(&c, &bjobs[b], &s[2 * tid], i0, i1, &rowsMax[(size_t)it * 10]);
+      rowsOk[it] = ops->blockRows(&c, &bs.bjobs[b], &s[2 * tid], i0, i1, &rowsMax[(size_t)it * 10]);
     });
 
-    double t3 = clock();
+    double t3 = Profile::now();
 
     // phase C: first layers, statistics
-    static const char* statNames[11] = {"freeEnergyData", "freeEnergyModel", "squaredErrorBias", "sumY",
-                                        "sumY2",          "sumY3",           "sumY4",            "sumV",
-                                        "sumVY",          "sumVY2",          "sumV2"};
     for (uint32_t b = 0; b < nb; b++) {
-      const Block& B = blocks[b];
       float mx[10] = {0};
-      bool finite = ops->blockFirstLayers(&c, &bjobs[b], mx) != 0;
+      bool finite = ops->blockFirstLayers(&c, &bs.bjobs[b], mx) != 0;
       for (int ch = 0; ch < chunks; ch++) {
         finite &= rowsOk[(size_t)b * chunks + ch] != 0;
         for (int t = 0; t < 10; t++) mx[t] = std::max(mx[t], rowsMax[((size_t)b * chunks + ch) * 10 + t]);
@@ -951,32 +1047,161 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
       double* maxAbs;
       napi_value maxAbsArray = newTypedArray(env, napi_float64_array, 10, &maxAbs);
       for (int t = 0; t < 10; t++) maxAbs[t] = mx[t];
-      double st[11] = {0};
-      for (int e = 0; e < B.m; e++) {
-        const ExampleOut& o = outs[B.first + e];
-        for (int q = 0; q < 11; q++) st[q] += o.stats[q];
-        finite &= o.finite != 0;
-      }
-      napi_value stats, entry, fin;
-      check(env, napi_create_object(env, &stats), "object");
-      for (int q = 0; q < 11; q++) setProp(env, stats, statNames[q], num(env, st[q]));
-      check(env, napi_get_boolean(env, finite, &fin), "bool");
-      setProp(env, stats, "finite", fin);
+      napi_value entry;
       check(env, napi_create_object(env, &entry), "object");
       setProp(env, entry, "grads", gradArrays[b]);
-      setProp(env, entry, "stats", stats);
+      setProp(env, entry, "stats", blockStats(env, bs, b, finite));
       setProp(env, entry, "maxAbs", maxAbsArray);
       check(env, napi_set_element(env, result, b, entry), "set_element");
     }
-    if (profile) {
-      const double t4 = clock();
-      profile[0] = t1 - t0;
-      profile[1] = t2 - t1;
-      profile[2] = t3 - t2;
-      profile[3] = t4 - t3;
-      for (int t = 0; t < threads; t++)
-        for (int q = 0; q < 4; q++) profile[4 + q] += prof[4 * t + q];
+    profile.finish(t1 - t0, t2 - t1, t3 - t2, Profile::now() - t3);
+    return result;
+  });
+}
+
+/** The first layers' tensors (0, 1, 4, 5) a shard keeps per block, and their offsets in its `first`. */
+const int kFirstTensors[4] = {0, 1, 4, 5};
+
+/**
+ * shardBegin(args): blockGradients' phase A and first layers for a shard whose rows are summed later by
+ * shardSum, so that no block's gradient of the rows is ever written. Returns {token, stats (per block),
+ * bounds: Float64Array(10)}: bounds[t] is the largest |g| of tensor t over the blocks for the first layers and
+ * blockBounds' bound for the rest (+∞ where anything was not finite). The token is valid until the next
+ * shardBegin.
+ */
+napi_value ShardBegin(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    ModelCall call;
+    readModelCall(env, info, "shardBegin", call);
+    Instance* inst = call.inst;
+    CallCtx& c = call.m.ctx;
+    const Dims& d = call.m.d;
+    const KernelOps* ops = call.ops;
+    Shard& sh = inst->shard;
+    sh.token = 0;  // the results are overwritten from here on
+    BlockSet& bs = sh.set;
+    readBlocks(env, call.obj, d, call.forceDense, bs);
+    const size_t nb = bs.blocks.size();
+    Panels panels;
+    arenaWithPanels(inst, c, bs.cls, panels, 0);
+    Carver carver{inst->results.get((size_t)bs.total * exampleFloats(d) + 16)};
+    prepareBlocks(d, bs, carver);
+    const std::array<size_t, 10> gsz = gradientSizes(d);
+    size_t perBlock = 0;
+    for (int t : kFirstTensors) perBlock += gsz[t];
+    sh.first.assign(nb * perBlock, 0.0f);
+    for (size_t b = 0; b < nb; b++) {
+      float* f = sh.first.data() + b * perBlock;
+      for (int t : kFirstTensors) {
+        bs.bjobs[b].g[t] = f;
+        f += gsz[t];
+      }
     }
+    Profile profile;
+    profile.read(env, call.obj);
+    std::vector<Scratch> s = scratchFor(inst, d, call.threads);
+    profile.attach(s, call.threads);
+    const double t0 = Profile::now();
+    double t1 = 0.0;
+    runTrainingExamples(inst, ops, c, panels, bs, s, call.threads, &t1);
+    const double t2 = Profile::now();
+
+    double* bounds;
+    napi_value boundsArray = newTypedArray(env, napi_float64_array, 10, &bounds);
+    for (int t = 0; t < 10; t++) bounds[t] = 0.0;
+    napi_value stats;
+    check(env, napi_create_array_with_length(env, nb, &stats), "array");
+    for (size_t b = 0; b < nb; b++) {
+      float mx[10] = {0};
+      const bool finite = ops->blockFirstLayers(&c, &bs.bjobs[b], mx) != 0;
+      ops->blockBounds(&c, &bs.bjobs[b], mx);
+      for (int t = 0; t < 10; t++) bounds[t] = std::max(bounds[t], (double)mx[t]);
+      check(env, napi_set_element(env, stats, (uint32_t)b, blockStats(env, bs, b, finite)), "set_element");
+    }
+    profile.finish(t1 - t0, t2 - t1, 0.0, Profile::now() - t2);  // the rows come with shardSum
+    // what the rows need later: the inputs' memory is the caller's and may be gone by then
+    for (BlockSet::Block& B : bs.blocks) B.x = B.y = nullptr, B.index = nullptr;
+    for (BlockJob& bj : bs.bjobs) bj.x = nullptr;
+    sh.d = d;
+    sh.tidx = call.m.tidx;
+    sh.ctx = CallCtx{};
+    sh.ctx.d = d;
+    sh.ctx.norm = c.norm;
+    sh.ctx.tidx = sh.tidx.data();
+    sh.token = ++inst->lastToken;
+
+    napi_value result;
+    check(env, napi_create_object(env, &result), "object");
+    setProp(env, result, "token", num(env, (double)sh.token));
+    setProp(env, result, "stats", stats);
+    setProp(env, result, "bounds", boundsArray);
+    return result;
+  });
+}
+
+/**
+ * shardSum(token, exponents?, threads, tier, out?): the shard's flat gradient sum over its blocks, (total,):
+ * with exponents (Int32Array(10)), Σ_b round(g·2^e[t]) as float64 integers (what reduce('fixedSum') gives for
+ * the blocks' arrays); without, the float32 sum in block order (reduce('floatSum')). `out` as in reduce.
+ */
+napi_value ShardSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value a[5];
+    args(env, info, 5, a);
+    Instance* inst = instance(env);
+    Shard& sh = inst->shard;
+    const double token = number(env, a[0], "token");
+    if (sh.token == 0 || token != (double)sh.token)
+      rangeError("the shard's results are gone: shardSum must follow its own shardBegin, before the next one");
+    const bool fixed = typeOf(env, a[1]) != napi_undefined;
+    const int threads = positiveInt(env, a[2], "threads", 1024);
+    const KernelOps* ops = tierByName(env, a[3]);
+    const Dims& d = sh.d;
+    const std::array<size_t, 10> gsz = gradientSizes(d);
+    std::array<size_t, 10> off{};
+    size_t total = 0;
+    for (int t = 0; t < 10; t++) off[t] = total, total += gsz[t];
+    double scale[10];
+    if (fixed) {
+      const int32_t* ex = typedArray<int32_t>(env, a[1], napi_int32_array, 10, "exponents");
+      for (int t = 0; t < 10; t++) {
+        if (ex[t] < -1000 || ex[t] > 1000) rangeError("fixed-point exponent must be an integer in [-1000, 1000], got " + std::to_string(ex[t]));
+        scale[t] = std::ldexp(1.0, ex[t]);
+      }
+    }
+    void* outBase;
+    napi_value result = fixed ? outputArray(env, a[4], napi_float64_array, total, "out", reinterpret_cast<double**>(&outBase))
+                              : outputArray(env, a[4], napi_float32_array, total, "out", reinterpret_cast<float**>(&outBase));
+    const size_t elem = fixed ? sizeof(double) : sizeof(float);
+    void* out[10];
+    for (int t = 0; t < 10; t++) out[t] = static_cast<char*>(outBase) + off[t] * elem;
+    const BlockSet& bs = sh.set;
+    const int nb = (int)bs.bjobs.size();
+
+    // the first layers from their per-block arrays
+    for (int t : kFirstTensors) {
+      std::vector<const float*> g(nb);
+      for (int b = 0; b < nb; b++) g[b] = bs.bjobs[b].g[t];
+      if (fixed) {
+        int badBlock = 0;
+        if (ops->redFixed(g.data(), nb, gsz[t], scale[t], static_cast<double*>(out[t]), &badBlock) < gsz[t])
+          rangeError("fixed-point overflow in the first layers' sum: the exponents are too large for these blocks");
+      } else {
+        std::memset(out[t], 0, gsz[t] * sizeof(float));
+        for (int b = 0; b < nb; b++) ops->redFloat(g[b], gsz[t], static_cast<float*>(out[t]));
+      }
+    }
+    // the rows, kFoldRows at a time, each summed over every block
+    std::vector<Scratch> s = scratchFor(inst, d, threads);
+    const int items = (d.ny + kFoldRows - 1) / kFoldRows;
+    std::vector<int> badRow(items, -1);
+    parallelFor(inst->pool, threads, items, [&](int it, int tid) {
+      const int i0 = it * kFoldRows, i1 = std::min(i0 + kFoldRows, d.ny);
+      badRow[it] = ops->foldRows(&sh.ctx, bs.bjobs.data(), nb, &s[2 * tid], i0, i1, fixed ? scale : nullptr, out);
+    });
+    for (int r : badRow)
+      if (r >= 0)
+        rangeError("a gradient at visible row " + std::to_string(r) + " is not finite or too large for the fixed-point exponents");
     return result;
   });
 }
@@ -1219,6 +1444,8 @@ NAPI_MODULE_INIT() {
       {"packed", nullptr, Packed, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"chain", nullptr, Chain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"blockGradients", nullptr, BlockGradients, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"shardBegin", nullptr, ShardBegin, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"shardSum", nullptr, ShardSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

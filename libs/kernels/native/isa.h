@@ -16,6 +16,9 @@ constexpr int kLanes = 16;
 /** Largest magnitude of a fixed-point value or partial sum, 2^47 − 1: @nbm/collective's FIXED_MAX. */
 constexpr double kFixedMax = 140737488355327.0;
 
+/** Visible rows per work item of a fold (KernelOps::foldRows): their sums stay in L1 across the blocks. */
+constexpr int kFoldRows = 4;
+
 /** Model sizes and their padded forms (multiples of kLanes). */
 struct Dims {
   int nx, ny, nh, width;
@@ -26,6 +29,9 @@ struct Dims {
   int np;        // panels of W: nyp / kLanes
   int ps;        // floats from one panel to the next (nh·16)
 };
+
+/** Doubles of one row's sums in a fold: the weights net's (nx+1)·nhp, both second layers' wp, both biases (16). */
+inline size_t foldRowDoubles(const Dims& d) { return (size_t)(d.nx + 1) * d.nhp + 2 * (size_t)d.wp + kLanes; }
 
 /** One two-layer network (bias or precision) with the layouts the kernels read. */
 struct Net {
@@ -80,6 +86,8 @@ struct Scratch {
   float* rb;     // wp: activations of the bias net's hidden layer (chain-only calls)
   float* rp;     // wp: same, precision net
   float* S;      // (nx+1)·nhp: per-row accumulators of the weights-net gradient
+  float* row;    // wp: one row of a second layer's gradient
+  double* fold;  // kFoldRows · foldRowDoubles(d): a fold's sums of its rows over the blocks
   float* rowsum; // nyp: Σ_j W_ij of the example's W
   int* hidx;     // nhp ints: offsets of the listed hidden units (HiddenSet)
   double* tmp;   // nhp doubles
@@ -100,6 +108,7 @@ struct ExampleOut {
   float* gap;    // wp: same, precision net
   double stats[11];  // F data, F model, Σ(y−μ)², Σy, Σy², Σy³, Σy⁴, Σv, Σvy, Σvy², Σv²
   int finite;
+  float maxAbs[4];   // max |t|, |t̃|, r_b, r_p (NaN as +∞): what the gradient bounds of a shard scale by
 };
 
 /** One example's inputs and where its results go. */
@@ -150,6 +159,21 @@ struct KernelOps {
   int (*blockRows)(const CallCtx* c, const BlockJob* b, Scratch* s, int i0, int i1, float maxAbs[10]);
   /** The first layers' gradients of one block; returns 0 if any value is not finite. maxAbs as blockRows. */
   int (*blockFirstLayers)(const CallCtx* c, const BlockJob* b, float maxAbs[10]);
+  /**
+   * Upper bounds (to float rounding) on |g| of tensors 2, 3, 6, 7, 8, 9 of one block, from its examples alone
+   * (written into bound[t]; NaN anywhere gives +∞). What a shard's exponents are chosen from before its rows are
+   * summed (see kernel.inc).
+   */
+  void (*blockBounds)(const CallCtx* c, const BlockJob* b, float bound[10]);
+  /**
+   * Rows [i0, i1) (at most kFoldRows) of tensors 2, 3, 6, 7, 8, 9 summed over nb blocks without writing any
+   * block's gradient: with scale (10 powers of two), Σ_b round(g·scale[t]) into the double arrays out[t] (each
+   * the whole tensor); without, the float32 sum in block order into the float arrays out[t]. Every element gets
+   * what blockRows' arrays reduced by redFixed (or redFloat) would hold. Returns −1, or (fixed point) the first
+   * row where a gradient is not finite or beyond what the scale allows for nb blocks.
+   */
+  int (*foldRows)(const CallCtx* c, const BlockJob* blocks, int nb, Scratch* s, int i0, int i1, const double* scale,
+                  void* const* out);
   /** AdamW on n elements in place (see kernel.inc for the constants k[7]). */
   void (*adamw)(float* p, const float* g, float* m, float* v, size_t n, const float* k);
   /** Block reductions on n elements (see kernel.inc); the size_t results are the first bad index, or n. */

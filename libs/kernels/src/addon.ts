@@ -34,6 +34,14 @@ export interface NativeAddon {
   /** CD-k gradient sums and statistics, one result per block. */
   blockGradients(args: AddonBlockArgs): Array<{ grads: Float32Array[]; stats: BlockStats; maxAbs: Float64Array }>;
   /**
+   * blockGradients' examples and first layers, keeping what the other rows need for `shardSum`: the token (valid
+   * until the next shardBegin), each block's statistics, and per tensor a bound on |g| over the blocks.
+   */
+  shardBegin(args: AddonShardArgs): { token: number; stats: BlockStats[]; bounds: Float64Array };
+  /** The shard's sum over its blocks, flat (total,): fixed point with exponents, else float32 in block order. */
+  shardSum(token: number, exponents: Int32Array, threads: number, tier?: string, out?: Float64Array): Float64Array;
+  shardSum(token: number, exponents: undefined, threads: number, tier?: string, out?: Float32Array): Float32Array;
+  /**
    * One AdamW update of one tensor in place: p, m, v updated from g; k = [1−β1, 1−β2, β2, ε, lr/(1−β1^t),
    * √(1−β2^t), 1 − lr·decay] as float32.
    */
@@ -91,4 +99,10 @@ export interface AddonBlockArgs extends AddonCommon {
   readonly profile?: Float64Array;
   /** arrays to write the results into (see BlockOptions.out) */
   readonly out?: readonly (readonly Float32Array[])[];
+}
+
+export interface AddonShardArgs extends AddonCommon {
+  readonly blocks: readonly ExampleBlock[];
+  /** Float64Array(8) to fill with timings in seconds (see ShardOptions.profile) */
+  readonly profile?: Float64Array;
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { parameterSpecs, sizeOf, validateModelConfig, type HostGradientEngine, type ModelConfig } from '@nbm/model';
+import { parameterSpecs, sizeOf, validateModelConfig, type HostGradientEngine, type ModelConfig, type ShardGradients } from '@nbm/model';
 import { MAX_THREADS, type NativeKernel } from './kernel.ts';
 import { requireNativeKernel } from './load.ts';
 import { checkInt } from './validate.ts';
@@ -8,9 +8,9 @@ export interface NativeEngineOptions {
   /** threads per call, the calling thread included; default: the cores available to this process */
   readonly threads?: number;
   /**
-   * Write each call's gradients into the arrays of the call before (same block count and sizes) instead of
-   * new ones: no allocation and no page faults on the hot path. The results of a call are then valid only
-   * until the next call (a trainer that reduces them before the next step is fine). Default false.
+   * Write each call's gradients (and each shard's sums) into the arrays of the call before (same block count
+   * and sizes) instead of new ones: no allocation and no page faults on the hot path. The results of a call are
+   * then valid only until the next call (a trainer that reduces them before the next step is fine). Default false.
    */
   readonly reuseOutputs?: boolean;
   /** the kernel to use; default: `loadNativeKernel()`'s (throws if it is unavailable) */
@@ -33,7 +33,10 @@ export function createNativeEngine(config: ModelConfig, options: NativeEngineOpt
   const threads = options.threads ?? defaultThreads();
   checkInt('threads', threads, 1, MAX_THREADS);
   const sizes = parameterSpecs(config).map((s) => sizeOf(s.shape));
+  const total = sizes.reduce((a, n) => a + n, 0);
   let pool: Float32Array[][] = [];
+  let fixedOut: Float64Array | undefined;
+  let floatOut: Float32Array | undefined;
   return {
     name: `native-${kernel.tier}`,
     blockGradients(params, blocks, key, gibbsSteps) {
@@ -41,9 +44,22 @@ export function createNativeEngine(config: ModelConfig, options: NativeEngineOpt
       while (pool.length < blocks.length) pool.push(sizes.map((n) => new Float32Array(n)));
       return kernel.blockGradients(config, params, blocks, key, gibbsSteps, { threads, out: pool.slice(0, blocks.length) });
     },
+    // the trainer's path: each row is summed over the blocks as it is computed (NativeKernel.shard), with
+    // exponents chosen from bounds the shard gives before its sum
+    async shardGradients(params, blocks, key, gibbsSteps): Promise<ShardGradients> {
+      const shard = kernel.shard(config, params, blocks, key, gibbsSteps, { threads });
+      const reuse = options.reuseOutputs ?? false;
+      return {
+        stats: shard.stats,
+        maxAbs: async () => shard.bounds,
+        fixedSum: async (exponents) => shard.fixedSum(exponents, { out: reuse ? (fixedOut ??= new Float64Array(total)) : undefined }),
+        floatSum: async () => shard.floatSum({ out: reuse ? (floatOut ??= new Float32Array(total)) : undefined }),
+      };
+    },
     dispose() {
       // the addon's buffers and threads belong to the process; only the reused outputs are the engine's
       pool = [];
+      fixedOut = floatOut = undefined;
     },
   };
 }

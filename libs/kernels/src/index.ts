@@ -6,6 +6,6 @@
 // importing the library registers the native engine in @nbm/model's registry (what `auto` and `--engine native` find)
 import './registration.ts';
 export { loadNativeKernel, requireNativeKernel, type NativeStatus, type LoadOptions } from './load.ts';
-export { NativeKernel, type ChainOptions, type ChainResult, type RunOptions, type BlockOptions, type OutputOptions } from './kernel.ts';
+export { NativeKernel, type NativeShard, type ChainOptions, type ChainResult, type RunOptions, type BlockOptions, type ShardOptions, type OutputOptions } from './kernel.ts';
 export { createNativeEngine, defaultThreads, type NativeEngineOptions } from './engine.ts';
 export type { NativeAddon, AddonChainArgs, AddonChainResult, AddonBlockArgs } from './addon.ts';

@@ -1,4 +1,4 @@
-import type { AdamWConfig, AdamWState, BlockGradient, ChainKey, ExampleBlock, ModelConfig, Parameters } from '@nbm/model';
+import type { AdamWConfig, AdamWState, BlockGradient, BlockStats, ChainKey, ExampleBlock, ModelConfig, Parameters } from '@nbm/model';
 import { Stream, type ChainStreamIds, type RandomKey } from '@nbm/random';
 import type { NativeAddon } from './addon.ts';
 import { adamwScalars, checkAdamwShapes } from './adamw.ts';
@@ -30,6 +30,11 @@ export interface BlockOptions extends RunOptions {
   readonly profile?: Float64Array;
 }
 
+export interface ShardOptions extends RunOptions {
+  /** as BlockOptions.profile, with no time for the rows (they are summed by the shard's fixedSum or floatSum) */
+  readonly profile?: Float64Array;
+}
+
 export interface OutputOptions<T> extends RunOptions {
   /**
    * The flat result array (every element is written) instead of a new one: saves allocating and first-touching
@@ -54,6 +59,26 @@ export interface ChainResult {
   readonly hTrace?: Int8Array;
   /** with trace: y after each step: (m, k, ny) */
   readonly yTrace?: Float32Array;
+}
+
+/** A shard of blocks computed by `NativeKernel.shard`, summed on request (valid until the next `shard`). */
+export interface NativeShard {
+  /** each block's statistics, in block order */
+  readonly stats: readonly BlockStats[];
+  /**
+   * Per tensor, the largest |g| over the blocks or more, (tensors,): exact for the first layers (0, 1, 4, 5), a
+   * bound from the examples alone for the rest (native/kernel.inc, block_bounds); +∞ where anything was not
+   * finite. Choose the exponents of `fixedSum` from it.
+   */
+  readonly bounds: Float64Array;
+  /**
+   * Σ over blocks of round(g · 2^e[t]), exact in float64 integers, (total,): `fixedSum` of the same blocks'
+   * `blockGradients`, bit for bit.
+   * @throws RangeError where a gradient is not finite or too large for the exponents (bounds rule both out)
+   */
+  fixedSum(exponents: Int32Array, options?: OutputOptions<Float64Array>): Float64Array;
+  /** float32 sum in block order, (total,): `floatSum` of the same blocks' `blockGradients`, bit for bit. */
+  floatSum(options?: OutputOptions<Float32Array>): Float32Array;
 }
 
 /** At most this many threads per call. */
@@ -187,6 +212,49 @@ export class NativeKernel {
       profile: options.profile,
       out: options.out,
     });
+  }
+
+  /**
+   * The CD-k gradients of `blocks` as one shard whose sum over its blocks is formed on request, without any
+   * block's gradient of the row tensors (2, 3, 6, 7, 8, 9: all but 0.1% of the values at the paper's size) ever
+   * being written: each row is summed over the blocks while it is computed. Its `bounds` come before the sum, so
+   * that fixed-point exponents can be chosen first. The shard is valid until this process's next `shard` call.
+   */
+  shard(config: ModelConfig, params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number, options: ShardOptions = {}): NativeShard {
+    const values = checkParameters(config, params);
+    blocks.forEach((b, i) => checkBlock(config, b, i));
+    this.checkKey(key, k);
+    const hidden = key.hiddenStream ?? Stream.hidden;
+    const visible = key.visibleStream ?? Stream.visible;
+    checkU32('key.hiddenStream', hidden);
+    checkU32('key.visibleStream', visible);
+    const threads = threadsOf(options);
+    const begun = this.addon.shardBegin({
+      config,
+      params: values,
+      blocks,
+      seed: key.seed,
+      step: key.step,
+      k,
+      hiddenStream: hidden,
+      visibleStream: visible,
+      threads,
+      tier: this.tier,
+      forceDense: options.forceDense ?? false,
+      profile: options.profile,
+    });
+    const { addon, tier } = this;
+    return {
+      stats: begun.stats,
+      bounds: begun.bounds,
+      fixedSum(exponents, sumOptions = {}) {
+        if (exponents.length !== begun.bounds.length) throw new RangeError(`exponents has ${exponents.length} entries, the model has ${begun.bounds.length} tensors`);
+        return addon.shardSum(begun.token, exponents, threadsOf({ threads, ...sumOptions }), tier, sumOptions.out);
+      },
+      floatSum(sumOptions = {}) {
+        return addon.shardSum(begun.token, undefined, threadsOf({ threads, ...sumOptions }), tier, sumOptions.out);
+      },
+    };
   }
 
   /**

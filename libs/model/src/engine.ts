@@ -72,7 +72,12 @@ export interface BlockGradient {
 export interface ShardGradients {
   /** each block's statistics, in block order */
   readonly stats: readonly BlockStats[];
-  /** largest |g| of each tensor over the blocks (NaN or ±Inf anywhere gives Infinity): (tensors,) */
+  /**
+   * Per tensor, the largest |g| over the blocks or an upper bound on it that the engine finds without the
+   * gradients (to float rounding, which the fixed point's factor-2 headroom absorbs); NaN or ±Inf anywhere gives
+   * Infinity: (tensors,). The exponents of `fixedSum` are chosen from its MAX over the workers, so it must
+   * depend on each block alone.
+   */
   maxAbs(): Promise<Float64Array>;
   /** Σ over blocks of round(g · 2^e[t]) (halves toward +∞), exact, as float64 integers: (total,) */
   fixedSum(exponents: Int32Array): Promise<Float64Array>;
