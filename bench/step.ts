@@ -9,6 +9,10 @@
  *                                   [--webgpu] [--no-webgpu] [--device N] [--torch-json FILE]
  *                                   [--train-steps 40] [--no-train]
  *
+ * The first native row is the trainer's path (NativeKernel.shard: each row summed over the blocks in fixed point
+ * as it is computed); "each written, then reduced" is the path of blockGradients and the kernel's exact reduce,
+ * kept beside it as the baseline of that change.
+ *
  * The "nbm train end to end" row is a real `nbm train` run (paper defaults, exact reduce, native engine):
  * its median wall time per step from metrics.csv, so it includes what the kernel rows leave out (reading and
  * transforming the minibatch, metrics, the trainer's own bookkeeping).
