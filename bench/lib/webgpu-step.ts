@@ -40,7 +40,7 @@ export async function benchWebgpu(config: ModelConfig, x: Float32Array, y: Float
     for (let s = 0; s < steps + 2; s++) {
       const t0 = performance.now();
       const shard = await engine.shardGradients(params, blocks, { seed: 1, step: s }, K);
-      const exponents = Int32Array.from(await shard.maxAbs(), (v) => chooseExponent(v, nblocks));
+      const exponents = Int32Array.from(await shard.bounds(), (v) => chooseExponent(v, nblocks));
       const mean = ops.meanFromFixed(await shard.fixedSum(exponents), exponents, layout, B);
       ops.adamwStep(params, mean, state, adamw);
       const t1 = performance.now();

@@ -51,7 +51,7 @@ export function createNativeEngine(config: ModelConfig, options: NativeEngineOpt
       const reuse = options.reuseOutputs ?? false;
       return {
         stats: shard.stats,
-        maxAbs: async () => shard.bounds,
+        bounds: async () => shard.bounds,
         fixedSum: async (exponents) => shard.fixedSum(exponents, { out: reuse ? (fixedOut ??= new Float64Array(total)) : undefined }),
         floatSum: async () => shard.floatSum({ out: reuse ? (floatOut ??= new Float32Array(total)) : undefined }),
       };

@@ -8,4 +8,4 @@ import './registration.ts';
 export { loadNativeKernel, requireNativeKernel, type NativeStatus, type LoadOptions } from './load.ts';
 export { NativeKernel, type NativeShard, type ChainOptions, type ChainResult, type RunOptions, type BlockOptions, type ShardOptions, type OutputOptions } from './kernel.ts';
 export { createNativeEngine, defaultThreads, type NativeEngineOptions } from './engine.ts';
-export type { NativeAddon, AddonChainArgs, AddonChainResult, AddonBlockArgs } from './addon.ts';
+export type { NativeAddon, AddonChainArgs, AddonChainResult, AddonBlockArgs, AddonShardArgs } from './addon.ts';

@@ -101,7 +101,7 @@ describe('a native shard sums its rows over the blocks as blockGradients and the
     const engine = createNativeEngine(c, { kernel, threads: 2, reuseOutputs: true });
     const key = { seed: 2, step: 4 };
     const s1 = await engine.shardGradients!(params, blocks, key, 2);
-    const exponents = fixedExponents(await s1.maxAbs(), 2);
+    const exponents = fixedExponents(await s1.bounds(), 2);
     const first = await s1.fixedSum(exponents);
     const expected = kernel.shard(c, params, blocks, key, 2).fixedSum(exponents);
     expect(bitwiseEqual(first, expected)).to.equal(true);

@@ -78,7 +78,7 @@ export interface ShardGradients {
    * Infinity: (tensors,). The exponents of `fixedSum` are chosen from its MAX over the workers, so it must
    * depend on each block alone.
    */
-  maxAbs(): Promise<Float64Array>;
+  bounds(): Promise<Float64Array>;
   /** Σ over blocks of round(g · 2^e[t]) (halves toward +∞), exact, as float64 integers: (total,) */
   fixedSum(exponents: Int32Array): Promise<Float64Array>;
   /** float32 sum of the blocks in block order: (total,) */

@@ -55,7 +55,7 @@ export async function computeShard(
 export function hostShard(blocks: readonly BlockGradient[], ops: StepOps, layout: GradientLayout): ShardGradients {
   return {
     stats: blocks.map((b) => b.stats),
-    maxAbs: async () => carriedMaxAbs(blocks, layout) ?? ops.blockMaxAbs(blocks, layout),
+    bounds: async () => carriedMaxAbs(blocks, layout) ?? ops.blockMaxAbs(blocks, layout),
     fixedSum: async (exponents) => ops.fixedSum(blocks, exponents, layout),
     floatSum: async () => ops.floatSum(blocks, layout),
   };

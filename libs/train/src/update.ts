@@ -87,21 +87,21 @@ export async function reduceAndApply(
   const maxNonFinite = cfg.maxNonFinite;
   const t0 = performance.now();
   const localStats = sumStats(local.stats);
-  const maxAbs = await local.maxAbs();
+  const localBounds = await local.bounds();
   // one collective carries the per-tensor bounds and the non-finite flag (combined by MAX) and the statistics
   // (summed in rank order): [bounds (tensors), flag, statistics]
-  const mine = new Float64Array(maxAbs.length + 1 + STAT_KEYS.length);
-  mine.set(maxAbs);
-  mine[maxAbs.length] = localStats.finite ? 0 : 1;
-  mine.set(statsVector(localStats), maxAbs.length + 1);
+  const mine = new Float64Array(localBounds.length + 1 + STAT_KEYS.length);
+  mine.set(localBounds);
+  mine[localBounds.length] = localStats.finite ? 0 : 1;
+  mine.set(statsVector(localStats), localBounds.length + 1);
   const all = await reducer.gather(mine);
-  const bounds = new Float64Array(maxAbs.length + 1);
+  const bounds = new Float64Array(localBounds.length + 1);
   const stats = new Float64Array(STAT_KEYS.length);
   for (let o = 0; o < all.length; o += mine.length) {
     for (let i = 0; i < bounds.length; i++) bounds[i] = Math.max(bounds[i], all[o + i]);
     for (let i = 0; i < stats.length; i++) stats[i] += all[o + bounds.length + i];
   }
-  const nonFinite = bounds[maxAbs.length] > 0 || bounds.subarray(0, maxAbs.length).some((m) => !Number.isFinite(m));
+  const nonFinite = bounds[localBounds.length] > 0 || bounds.subarray(0, localBounds.length).some((m) => !Number.isFinite(m));
 
   const statsSum = { ...localStats };
   STAT_KEYS.forEach((k, i) => ((statsSum[k] as number) = stats[i]));
@@ -117,7 +117,7 @@ export async function reduceAndApply(
 
   let mean: Float32Array[];
   if (cfg.reduce === 'exact') {
-    const exponents = fixedExponents(bounds.subarray(0, maxAbs.length), totalBlocks);
+    const exponents = fixedExponents(bounds.subarray(0, localBounds.length), totalBlocks);
     const out = ops.meanOutput(layout);
     await reducer.sumFixedTo(await local.fixedSum(exponents), out, (sum, start, end) => void ops.meanFromFixedRange(sum, exponents, layout, examples, start, end, out));
     if (!ops.allFinite(out)) throw overflowAt(out);

@@ -442,7 +442,7 @@ export async function createWebgpuEngine(config: ModelConfig, gpu: GpuHandle, op
         const { pass } = r;
         return {
           stats: r.stats,
-          maxAbs: async () => r.maxAbs,
+          bounds: async () => r.maxAbs,
           fixedSum: (exponents: Int32Array) =>
             serial(async () => {
               if (exponents.length !== sizes.length) throw new RangeError(`fixedSum: ${exponents.length} exponents for ${sizes.length} tensors`);
@@ -518,7 +518,7 @@ export function fromInt64Pairs(bits: Uint32Array): Float64Array {
 function emptyShard(sizes: readonly number[], total: number): ShardGradients {
   return {
     stats: [],
-    maxAbs: async () => new Float64Array(sizes.length),
+    bounds: async () => new Float64Array(sizes.length),
     fixedSum: async () => new Float64Array(total),
     floatSum: async () => new Float32Array(total),
   };
