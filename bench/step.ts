@@ -115,6 +115,8 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
   const noise = new Float32Array(config.ny);
   const sumOut = new Float64Array(layout.total);
   const meanOut = new Float32Array(layout.total);
+  // the shard's rows are computed inside its sum (backprop); the written blocks' reduce is the optimiser's
+  let rowsMs = 0;
   let reduceMs = 0;
   for (let step = 0; step < STEPS + WARMUP; step++) {
     const c0 = process.cpuUsage();
@@ -136,7 +138,9 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     if (path === 'shard') {
       const shard = kernel.shard(config, params, blocks, { seed: 1, step }, K, { threads: THREADS, profile });
       exponents = fixedExponents(shard.bounds, nblocks);
+      const tr = performance.now();
       sum = shard.fixedSum(exponents, { threads: THREADS, out: sumOut });
+      rowsMs = performance.now() - tr;
     } else {
       // hostShard's exact reduce: exponents from the maxima the kernel wrote with the blocks, the fixed-point
       // sum with the kernel into arrays kept from step to step
@@ -152,8 +156,6 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     const t3 = performance.now();
     if (step < WARMUP) continue;
     const c1 = process.cpuUsage(c0);
-    // the shard's rows are summed inside its sum (the kernel's row time); the blocks' reduce is the optimiser's
-    const rowsMs = path === 'shard' ? t2 - t1 - profile.slice(0, 4).reduce((a, v) => a + v * 1e3, 0) : 0;
     cpuMs.push((c1.user + c1.system) / 1000);
     steps.push(t3 - t0);
     gradientOnly.push(t2 - t1 - reduceMs);
@@ -166,7 +168,7 @@ function benchNative(kernel: NativeKernel, nblocks: number, batch: ReturnType<ty
     const energies = share(cpuPos + cpuGrad);
     const backprop = rows + first + rowsMs;
     const optimiser = t3 - t2 + reduceMs;
-    phases.push({ data: t1 - t0, networks, chain, energies, backprop, optimiser, other: t3 - t0 - (t1 - t0) - (networks + chain + energies + backprop + optimiser) });
+    phases.push({ data: t1 - t0, networks, chain, energies, backprop, optimiser, other: t3 - t1 - (networks + chain + energies + backprop + optimiser) });
   }
   const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, median(phases.map((p) => p[k as keyof Phases]))])) as unknown as Phases;
   return { step: median(steps), cpu: median(cpuMs), gradient: median(gradientOnly), phases: phaseMedians };
