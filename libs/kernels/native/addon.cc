@@ -258,8 +258,7 @@ struct BlockSet {
  */
 struct Shard {
   uint64_t token = 0;  // 0: none
-  Dims d;
-  CallCtx ctx;
+  CallCtx ctx;         // only d, norm and tidx are set
   std::vector<int32_t> tidx;
   BlockSet set;
   std::vector<float> first;  // per block, tensors 0, 1, 4, 5 one after the other
@@ -353,6 +352,13 @@ void runExamples(Instance* inst, const KernelOps* ops, const CallCtx& c, const s
 
 int roundUp16(int n) { return (n + 15) & ~15; }
 
+/** The sizes of the 10 parameter tensors (and so of their gradients), in parameterSpecs order. */
+std::array<size_t, 10> tensorSizes(const Dims& d) {
+  return {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+          (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
+          (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
+}
+
 /** The call's model: sizes, parameters and their padded copies. */
 struct Model {
   Dims d;
@@ -389,9 +395,7 @@ void readModel(napi_env env, napi_value args, Model& m) {
   uint32_t count;
   check(env, napi_get_array_length(env, params, &count), "array_length");
   if (count != 10) rangeError("params must hold 10 arrays (parameterSpecs order), got " + std::to_string(count));
-  const size_t sizes[10] = {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
-                            (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
-                            (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
+  const std::array<size_t, 10> sizes = tensorSizes(d);
   for (uint32_t i = 0; i < 10; i++) {
     napi_value v;
     check(env, napi_get_element(env, params, i, &v), "get_element");
@@ -758,13 +762,6 @@ napi_value Chain(napi_env env, napi_callback_info info) {
   });
 }
 
-/** The sizes of the 10 gradient tensors, in parameterSpecs order. */
-std::array<size_t, 10> gradientSizes(const Dims& d) {
-  return {(size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
-          (size_t)d.width * d.nx, (size_t)d.width, (size_t)d.ny * d.width, (size_t)d.ny,
-          (size_t)d.ny * d.nh * d.nx, (size_t)d.ny * d.nh};
-}
-
 /** Reads `blocks` (count, x, y, index each) and each example's one-hot class. */
 void readBlocks(napi_env env, napi_value obj, const Dims& d, bool forceDense, BlockSet& bs) {
   napi_value blocksV = prop(env, obj, "blocks");
@@ -950,7 +947,7 @@ napi_value BlockGradients(napi_env env, napi_callback_info info) {
     prepareBlocks(d, bs, carver);
 
     // outputs (created here: N-API calls belong to this thread)
-    const std::array<size_t, 10> gsz = gradientSizes(d);
+    const std::array<size_t, 10> gsz = tensorSizes(d);
     napi_value result;
     check(env, napi_create_array_with_length(env, nb, &result), "array");
     // optional `out`: one array of 10 Float32Array per block, written in place (every element) and returned
@@ -1086,7 +1083,7 @@ napi_value ShardBegin(napi_env env, napi_callback_info info) {
     arenaWithPanels(inst, c, bs.cls, panels, 0);
     Carver carver{inst->results.get((size_t)bs.total * exampleFloats(d) + 16)};
     prepareBlocks(d, bs, carver);
-    const std::array<size_t, 10> gsz = gradientSizes(d);
+    const std::array<size_t, 10> gsz = tensorSizes(d);
     size_t perBlock = 0;
     for (int t : kFirstTensors) perBlock += gsz[t];
     sh.first.assign(nb * perBlock, 0.0f);
@@ -1122,7 +1119,6 @@ napi_value ShardBegin(napi_env env, napi_callback_info info) {
     // what the rows need later: the inputs' memory is the caller's and may be gone by then
     for (BlockSet::Block& B : bs.blocks) B.x = B.y = nullptr, B.index = nullptr;
     for (BlockJob& bj : bs.bjobs) bj.x = nullptr;
-    sh.d = d;
     sh.tidx = call.m.tidx;
     sh.ctx = CallCtx{};
     sh.ctx.d = d;
@@ -1156,8 +1152,8 @@ napi_value ShardSum(napi_env env, napi_callback_info info) {
     const bool fixed = typeOf(env, a[1]) != napi_undefined;
     const int threads = positiveInt(env, a[2], "threads", 1024);
     const KernelOps* ops = tierByName(env, a[3]);
-    const Dims& d = sh.d;
-    const std::array<size_t, 10> gsz = gradientSizes(d);
+    const Dims& d = sh.ctx.d;
+    const std::array<size_t, 10> gsz = tensorSizes(d);
     std::array<size_t, 10> off{};
     size_t total = 0;
     for (int t = 0; t < 10; t++) off[t] = total, total += gsz[t];

@@ -1,6 +1,6 @@
 import type { AdamWConfig, AdamWState, BlockGradient, BlockStats, ChainKey, ExampleBlock, ModelConfig, Parameters } from '@nbm/model';
 import { Stream, type ChainStreamIds, type RandomKey } from '@nbm/random';
-import type { NativeAddon } from './addon.ts';
+import type { AddonShardArgs, NativeAddon } from './addon.ts';
 import { adamwScalars, checkAdamwShapes } from './adamw.ts';
 import { split } from './reduce.ts';
 import { checkBlock, checkContexts, checkInt, checkParameters, checkU32 } from './validate.ts';
@@ -190,28 +190,7 @@ export class NativeKernel {
 
   /** The CD-k gradient sum and statistics of each block (GradientEngine.blockGradients). */
   blockGradients(config: ModelConfig, params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number, options: BlockOptions = {}): BlockGradient[] {
-    const values = checkParameters(config, params);
-    blocks.forEach((b, i) => checkBlock(config, b, i));
-    this.checkKey(key, k);
-    const hidden = key.hiddenStream ?? Stream.hidden;
-    const visible = key.visibleStream ?? Stream.visible;
-    checkU32('key.hiddenStream', hidden);
-    checkU32('key.visibleStream', visible);
-    return this.addon.blockGradients({
-      config,
-      params: values,
-      blocks,
-      seed: key.seed,
-      step: key.step,
-      k,
-      hiddenStream: hidden,
-      visibleStream: visible,
-      threads: threadsOf(options),
-      tier: this.tier,
-      forceDense: options.forceDense ?? false,
-      profile: options.profile,
-      out: options.out,
-    });
+    return this.addon.blockGradients({ ...this.trainingArgs(config, params, blocks, key, k, options), out: options.out });
   }
 
   /**
@@ -221,29 +200,10 @@ export class NativeKernel {
    * that fixed-point exponents can be chosen first. The shard is valid until this process's next `shard` call.
    */
   shard(config: ModelConfig, params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number, options: ShardOptions = {}): NativeShard {
-    const values = checkParameters(config, params);
-    blocks.forEach((b, i) => checkBlock(config, b, i));
-    this.checkKey(key, k);
-    const hidden = key.hiddenStream ?? Stream.hidden;
-    const visible = key.visibleStream ?? Stream.visible;
-    checkU32('key.hiddenStream', hidden);
-    checkU32('key.visibleStream', visible);
-    const threads = threadsOf(options);
-    const begun = this.addon.shardBegin({
-      config,
-      params: values,
-      blocks,
-      seed: key.seed,
-      step: key.step,
-      k,
-      hiddenStream: hidden,
-      visibleStream: visible,
-      threads,
-      tier: this.tier,
-      forceDense: options.forceDense ?? false,
-      profile: options.profile,
-    });
+    const args = this.trainingArgs(config, params, blocks, key, k, options);
+    const begun = this.addon.shardBegin(args);
     const { addon, tier } = this;
+    const threads = args.threads;
     return {
       stats: begun.stats,
       bounds: begun.bounds,
@@ -358,6 +318,31 @@ export class NativeKernel {
   meanFromFloat(sum: Float32Array, sizes: readonly number[], examples: number, options: OutputOptions<Float32Array> = {}): Float32Array[] {
     checkInt('examples', examples, 1, 2 ** 52);
     return split(this.addon.reduce('fromFloat', sum, examples, threadsOf(options), this.tier, options.out), sizes);
+  }
+
+  /** The checked arguments of a training call (blockGradients, shard) over `blocks`. */
+  private trainingArgs(config: ModelConfig, params: Parameters, blocks: readonly ExampleBlock[], key: ChainKey, k: number, options: ShardOptions): AddonShardArgs {
+    const values = checkParameters(config, params);
+    blocks.forEach((b, i) => checkBlock(config, b, i));
+    this.checkKey(key, k);
+    const hidden = key.hiddenStream ?? Stream.hidden;
+    const visible = key.visibleStream ?? Stream.visible;
+    checkU32('key.hiddenStream', hidden);
+    checkU32('key.visibleStream', visible);
+    return {
+      config,
+      params: values,
+      blocks,
+      seed: key.seed,
+      step: key.step,
+      k,
+      hiddenStream: hidden,
+      visibleStream: visible,
+      threads: threadsOf(options),
+      tier: this.tier,
+      forceDense: options.forceDense ?? false,
+      profile: options.profile,
+    };
   }
 
   private checkDraw(key: RandomKey, a: number, b: number, c: number, n: number): void {
